@@ -1,0 +1,20 @@
+// Wire-format constants. Every limit lives here once, with the reason beside it.
+
+// Bumped whenever a frame changes shape; hello carries it and a mismatch is refused
+// (docs/protocol.md, "Versioning").
+export const PROTOCOL_VERSION = 1;
+
+// A frame starts with its payload length as an unsigned 32-bit big-endian integer.
+export const LENGTH_PREFIX_BYTES = 4;
+
+// Upper bound on one frame's payload when the caller does not give one. Chat frames
+// are small; 1 MiB leaves room for history replies without letting a peer make us
+// buffer arbitrarily much before we can reject it.
+export const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024;
+
+// Structural bounds checked by the schemas. Nodes enforce stricter, configurable
+// rules (nick and room syntax, message length) on top of these.
+export const MAX_ID_LENGTH = 128;
+export const MAX_NAME_LENGTH = 128;
+export const MAX_TEXT_LENGTH = 64 * 1024;
+export const MAX_HISTORY_LIMIT = 1000;

@@ -1,0 +1,42 @@
+// Every error that can cross the wire has a stable code; callers branch on the code,
+// never on the message text. The table is the single list of codes (docs/protocol.md).
+export const ERROR_CODES = {
+  // Framing and schema: the connection is closed after the error frame.
+  FRAME_TOO_LARGE: 'declared frame length exceeds the limit',
+  MALFORMED: 'bytes are not a msgpack map',
+  INVALID_FRAME: 'a frame failed its schema',
+  UNKNOWN_TYPE: 'the frame type is not known in this direction',
+  VERSION_MISMATCH: 'protocol versions differ',
+  NOT_READY: 'a frame arrived before hello',
+  UNEXPECTED_FRAME: 'a frame arrived when it is not allowed',
+  // Session rules: the request fails, the connection stays open unless stated.
+  INVALID_NICK: 'nick does not follow the nick rules',
+  NICK_TAKEN: 'nick is in use by another client',
+  INVALID_ROOM: 'room name does not follow the room rules',
+  NOT_IN_ROOM: 'the client has not joined that room',
+  MESSAGE_TOO_LONG: 'text is longer than the limit',
+  NO_SUCH_USER: 'no connected user has that nick',
+  RATE_LIMITED: 'the client sends faster than its rate limit',
+  // Connection-ending conditions decided by the node.
+  SLOW_CONSUMER: 'the client did not read fast enough; its outbound buffer overflowed',
+  IDLE_TIMEOUT: 'nothing was received from the client within the timeout',
+  SHUTTING_DOWN: 'the node is shutting down',
+  INTERNAL: 'an internal error occurred',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export function isErrorCode(value: string): value is ErrorCode {
+  return Object.hasOwn(ERROR_CODES, value);
+}
+
+export class ProtocolError extends Error {
+  override readonly name = 'ProtocolError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}

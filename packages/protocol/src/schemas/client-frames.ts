@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import { MAX_HISTORY_LIMIT } from '../constants.js';
+import { ClientId, ClientMsgId, Cursor, HlcValue, Nick, RequestId, RoomName, Text } from './common.js';
+
+// Frames a client sends to a node. Requests that expect a reply carry a reqId that
+// the reply echoes; sends are correlated by their clientMsgId instead, because that
+// id survives a resend.
+
+export const HelloFrame = z.object({
+  type: z.literal('hello'),
+  version: z.number().int(),
+  nick: Nick,
+  clientId: ClientId,
+});
+
+export const JoinFrame = z.object({
+  type: z.literal('join'),
+  reqId: RequestId,
+  room: RoomName,
+  // With a cursor the node replays what the client missed instead of recent history.
+  cursor: Cursor.optional(),
+});
+
+export const LeaveFrame = z.object({ type: z.literal('leave'), reqId: RequestId, room: RoomName });
+
+export const SendFrame = z.object({
+  type: z.literal('send'),
+  room: RoomName,
+  text: Text,
+  clientMsgId: ClientMsgId,
+});
+
+export const DmFrame = z.object({
+  type: z.literal('dm'),
+  to: Nick,
+  text: Text,
+  clientMsgId: ClientMsgId,
+});
+
+export const HistoryFrame = z.object({
+  type: z.literal('history'),
+  reqId: RequestId,
+  room: RoomName,
+  // Only messages strictly older than this hlc; omitted means "the newest".
+  before: HlcValue.optional(),
+  limit: z.number().int().min(1).max(MAX_HISTORY_LIMIT),
+});
+
+export const RoomsFrame = z.object({ type: z.literal('rooms'), reqId: RequestId });
+
+export const WhoFrame = z.object({ type: z.literal('who'), reqId: RequestId, room: RoomName });
+
+export const PingFrame = z.object({ type: z.literal('ping'), nonce: z.number().int() });
+
+export const PongFrame = z.object({ type: z.literal('pong'), nonce: z.number().int() });
+
+export const clientFrameSchemas = {
+  hello: HelloFrame,
+  join: JoinFrame,
+  leave: LeaveFrame,
+  send: SendFrame,
+  dm: DmFrame,
+  history: HistoryFrame,
+  rooms: RoomsFrame,
+  who: WhoFrame,
+  ping: PingFrame,
+  pong: PongFrame,
+} as const;
+
+export const ClientFrame = z.discriminatedUnion('type', [
+  HelloFrame,
+  JoinFrame,
+  LeaveFrame,
+  SendFrame,
+  DmFrame,
+  HistoryFrame,
+  RoomsFrame,
+  WhoFrame,
+  PingFrame,
+  PongFrame,
+]);
+export type ClientFrame = z.infer<typeof ClientFrame>;
+export type ClientFrameOf<T extends ClientFrame['type']> = Extract<ClientFrame, { type: T }>;

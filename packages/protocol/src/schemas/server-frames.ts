@@ -1,0 +1,135 @@
+import { z } from 'zod';
+import { PingFrame, PongFrame } from './client-frames.js';
+import {
+  ChatMessage,
+  ClientId,
+  ClientMsgId,
+  EpochMs,
+  HlcValue,
+  Member,
+  MessageId,
+  Nick,
+  NodeId,
+  RequestId,
+  RoomName,
+  RoomSummary,
+  Sender,
+  Text,
+} from './common.js';
+
+// Frames a node sends to a client.
+
+export const WelcomeFrame = z.object({
+  type: z.literal('welcome'),
+  version: z.number().int(),
+  nodeId: NodeId,
+  sessionId: z.string().min(1),
+  clientId: ClientId,
+  nick: Nick,
+  // Client addresses ("host:port") of the cluster's nodes, for failover.
+  servers: z.array(z.string()),
+  // The node's limits, so a client can check input before sending it.
+  limits: z.object({ maxMessageLength: z.number().int().min(1) }),
+});
+
+export const JoinedFrame = z.object({
+  type: z.literal('joined'),
+  reqId: RequestId,
+  room: RoomName,
+  members: z.array(Member),
+  // Recent history in hlc order, oldest first.
+  history: z.array(ChatMessage),
+});
+
+export const LeftFrame = z.object({ type: z.literal('left'), reqId: RequestId, room: RoomName });
+
+export const AckFrame = z.object({ type: z.literal('ack'), clientMsgId: ClientMsgId, id: MessageId });
+
+export const MessageFrame = ChatMessage.extend({ type: z.literal('message') });
+
+// A direct message delivered to its recipient (and echoed to the sender's other
+// sessions in later versions). `id` lives in the recipient's private inbox room.
+export const DirectFrame = z.object({
+  type: z.literal('direct'),
+  id: MessageId,
+  hlc: HlcValue,
+  from: Sender,
+  to: Nick,
+  text: Text,
+  clientMsgId: ClientMsgId,
+  sentAt: EpochMs,
+});
+
+export const HistoryReplyFrame = z.object({
+  type: z.literal('history_reply'),
+  reqId: RequestId,
+  room: RoomName,
+  messages: z.array(ChatMessage),
+  // True when older messages exist before the first one returned.
+  hasMore: z.boolean(),
+});
+
+export const RoomsReplyFrame = z.object({
+  type: z.literal('rooms_reply'),
+  reqId: RequestId,
+  rooms: z.array(RoomSummary),
+});
+
+export const WhoReplyFrame = z.object({
+  type: z.literal('who_reply'),
+  reqId: RequestId,
+  room: RoomName,
+  members: z.array(Member),
+});
+
+export const PresenceFrame = z.object({
+  type: z.literal('presence'),
+  room: RoomName,
+  event: z.enum(['joined', 'left']),
+  member: Member,
+});
+
+export const ErrorFrame = z.object({
+  type: z.literal('error'),
+  code: z.string().min(1),
+  message: z.string(),
+  // Which request failed, when the error answers one.
+  reqId: RequestId.optional(),
+  clientMsgId: ClientMsgId.optional(),
+  // The node closes the connection after a fatal error.
+  fatal: z.boolean(),
+});
+
+export const serverFrameSchemas = {
+  welcome: WelcomeFrame,
+  joined: JoinedFrame,
+  left: LeftFrame,
+  ack: AckFrame,
+  message: MessageFrame,
+  direct: DirectFrame,
+  history_reply: HistoryReplyFrame,
+  rooms_reply: RoomsReplyFrame,
+  who_reply: WhoReplyFrame,
+  presence: PresenceFrame,
+  error: ErrorFrame,
+  ping: PingFrame,
+  pong: PongFrame,
+} as const;
+
+export const ServerFrame = z.discriminatedUnion('type', [
+  WelcomeFrame,
+  JoinedFrame,
+  LeftFrame,
+  AckFrame,
+  MessageFrame,
+  DirectFrame,
+  HistoryReplyFrame,
+  RoomsReplyFrame,
+  WhoReplyFrame,
+  PresenceFrame,
+  ErrorFrame,
+  PingFrame,
+  PongFrame,
+]);
+export type ServerFrame = z.infer<typeof ServerFrame>;
+export type ServerFrameOf<T extends ServerFrame['type']> = Extract<ServerFrame, { type: T }>;
