@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   SLOW_CONSUMER: 'the client did not read fast enough; its outbound buffer overflowed',
   IDLE_TIMEOUT: 'nothing was received from the client within the timeout',
   SHUTTING_DOWN: 'the node is shutting down',
+  SESSION_REPLACED: 'a newer connection of the same client and nick took over this session',
   INTERNAL: 'an internal error occurred',
 } as const;
 

@@ -4,6 +4,7 @@ import {
   ChatMessage,
   ClientId,
   ClientMsgId,
+  Cursor,
   EpochMs,
   HlcValue,
   Member,
@@ -37,8 +38,12 @@ export const JoinedFrame = z.object({
   reqId: RequestId,
   room: RoomName,
   members: z.array(Member),
-  // Recent history in hlc order, oldest first.
+  // Recent history in hlc order, oldest first; after a join with a cursor, every
+  // message the cursor had not seen.
   history: z.array(ChatMessage),
+  // The room's position when the join was answered (origin -> highest seq stored):
+  // the client's cursor from here on, so a later resume replays only what is newer.
+  cursor: Cursor,
 });
 
 export const LeftFrame = z.object({ type: z.literal('left'), reqId: RequestId, room: RoomName });

@@ -1,0 +1,467 @@
+import {
+  type ChatMessage,
+  encodeFrame,
+  FrameDecoder,
+  type Member,
+  type MessageId,
+  PROTOCOL_VERSION,
+  type RoomSummary,
+  type ServerFrame,
+  type ServerFrameOf,
+  serverFrameSchemas,
+} from '@meshchat/protocol';
+import { backoffDelay } from './backoff.js';
+import { Emitter } from './emitter.js';
+import { ChatClientError } from './errors.js';
+import { Outbox } from './outbox.js';
+import { PendingRequests, type RequestFrame } from './pending-requests.js';
+import { RoomCursors } from './room-cursors.js';
+import { ServerList } from './server-list.js';
+import type { Transport, TransportConnection } from './transport.js';
+
+export interface ChatClientOptions {
+  /** "host:port" of one or more nodes; one reachable seed is enough. */
+  servers: string[];
+  nick: string;
+  /** Stable id of this client across reconnects; a random one when not given. */
+  clientId?: string;
+  transport: Transport;
+  /** The client pings every pingMs and leaves a node silent for pingTimeoutMs. */
+  pingMs?: number;
+  pingTimeoutMs?: number;
+  /** Bound on TCP connect plus hello/welcome with one node. */
+  connectTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  backoff?: { initialMs?: number; maxMs?: number };
+  random?: () => number;
+}
+
+export type DirectMessage = Omit<ServerFrameOf<'direct'>, 'type'>;
+export type PresenceEvent = Omit<ServerFrameOf<'presence'>, 'type'>;
+
+export interface ConnectedInfo {
+  nodeId: string;
+  server: string;
+  sessionId: string;
+  /** Set after a reconnect: from noticing the loss to being back in every room. */
+  failoverMs?: number;
+  /** Messages missed while away and delivered by the resume. */
+  caughtUp: number;
+}
+export interface DisconnectedInfo {
+  nodeId: string;
+  server: string;
+  reason: string;
+}
+export interface ReconnectingInfo {
+  attempt: number;
+  delayMs: number;
+  server: string;
+}
+
+export interface ChatClientEvents {
+  message: ChatMessage;
+  direct: DirectMessage;
+  presence: PresenceEvent;
+  connected: ConnectedInfo;
+  disconnected: DisconnectedInfo;
+  reconnecting: ReconnectingInfo;
+  /** A problem not tied to one call (a node error frame, a failed resume). */
+  error: ChatClientError;
+  /** The client stopped for good: close() or an error that retrying cannot fix. */
+  closed: { reason: string };
+}
+
+// Errors at hello that another node would answer the same way; retrying cannot help.
+const FINAL_CODES = new Set(['INVALID_NICK', 'NICK_TAKEN', 'VERSION_MISMATCH', 'SESSION_REPLACED']);
+
+const DEFAULTS = {
+  pingMs: 1000,
+  pingTimeoutMs: 3000,
+  connectTimeoutMs: 3000,
+  requestTimeoutMs: 10_000,
+  backoffInitialMs: 100,
+  backoffMaxMs: 5000,
+};
+
+interface Link {
+  server: string;
+  connection: TransportConnection;
+  decoder: FrameDecoder<typeof serverFrameSchemas>;
+  welcome?: ServerFrameOf<'welcome'>;
+  lastHeardAt: number;
+  // Rejoins sent by the resume on this link; abandoned if the link drops first.
+  rejoinReqIds: number[];
+  closeReason?: string;
+  finalError?: ChatClientError;
+}
+
+/**
+ * A chat client that stays connected to a cluster: on losing its node it moves to
+ * another, rejoins its rooms from its cursors, resends unacked messages and shows
+ * every message exactly once. The byte transport is injected (TCP or WebSocket).
+ */
+export class BaseChatClient extends Emitter<ChatClientEvents> {
+  readonly clientId: string;
+  readonly nick: string;
+  private readonly options: Required<Omit<ChatClientOptions, 'clientId' | 'backoff'>> & {
+    backoff: { initialMs: number; maxMs: number };
+  };
+  private readonly servers: ServerList;
+  private readonly cursors = new RoomCursors();
+  private readonly outbox = new Outbox();
+  private readonly requests: PendingRequests;
+  private link: Link | undefined;
+  private attempt = 0;
+  private lostAt: number | undefined;
+  private isClosed = false;
+  private firstConnect: { resolve(): void; reject(err: ChatClientError): void; failures: string[] } | undefined;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private pingTimer: ReturnType<typeof setInterval> | undefined;
+  private dialTimer: ReturnType<typeof setTimeout> | undefined;
+  private pingNonce = 0;
+
+  constructor(options: ChatClientOptions) {
+    super();
+    if (options.servers.length === 0) throw new ChatClientError('CONNECT_FAILED', 'no servers given');
+    const random = options.random ?? Math.random;
+    this.options = {
+      servers: options.servers,
+      nick: options.nick,
+      transport: options.transport,
+      pingMs: options.pingMs ?? DEFAULTS.pingMs,
+      pingTimeoutMs: options.pingTimeoutMs ?? DEFAULTS.pingTimeoutMs,
+      connectTimeoutMs: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
+      requestTimeoutMs: options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
+      backoff: {
+        initialMs: options.backoff?.initialMs ?? DEFAULTS.backoffInitialMs,
+        maxMs: options.backoff?.maxMs ?? DEFAULTS.backoffMaxMs,
+      },
+      random,
+    };
+    this.nick = options.nick;
+    this.clientId = options.clientId ?? globalThis.crypto.randomUUID();
+    this.servers = new ServerList(options.servers, random);
+    this.requests = new PendingRequests(this.options.requestTimeoutMs);
+  }
+
+  /** The node this client is on, while connected. */
+  get nodeId(): string | undefined {
+    return this.link?.welcome?.nodeId;
+  }
+
+  get server(): string | undefined {
+    return this.link?.welcome ? this.link.server : undefined;
+  }
+
+  get isConnected(): boolean {
+    return this.link?.welcome !== undefined;
+  }
+
+  get knownServers(): readonly string[] {
+    return this.servers.all;
+  }
+
+  /** Rooms joined, with the cursor a resume would start from. */
+  get joinedRooms(): string[] {
+    return this.cursors.names();
+  }
+
+  /**
+   * Resolves once a node has welcomed this client. Rejects when every server was
+   * tried once and none answered, or a node refused the hello for good (NICK_TAKEN…).
+   */
+  connect(): Promise<void> {
+    if (this.isClosed) return Promise.reject(new ChatClientError('CLOSED', 'the client is closed'));
+    if (this.isConnected) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.firstConnect = { resolve, reject, failures: [] };
+      if (!this.link && !this.retryTimer) this.dial();
+    });
+  }
+
+  async join(room: string): Promise<{ members: Member[]; history: ChatMessage[] }> {
+    const reply = (await this.request((reqId) => ({ type: 'join', reqId, room }))) as ServerFrameOf<'joined'>;
+    for (const message of reply.history) this.cursors.accept(message);
+    this.cursors.advanceTo(room, reply.cursor);
+    return { members: reply.members, history: reply.history };
+  }
+
+  async leave(room: string): Promise<void> {
+    // Forget the room first, so a reconnect in between does not rejoin it.
+    this.cursors.delete(room);
+    await this.request((reqId) => ({ type: 'leave', reqId, room }));
+  }
+
+  /** Resolves on the node's ack, once, whichever node gives it. */
+  async send(room: string, text: string): Promise<{ id: MessageId }> {
+    const frame = { type: 'send' as const, room, text, clientMsgId: globalThis.crypto.randomUUID() };
+    const acked = this.outbox.add(frame);
+    this.write(frame);
+    return { id: await acked };
+  }
+
+  async dm(nick: string, text: string): Promise<{ id: MessageId }> {
+    const frame = { type: 'dm' as const, to: nick, text, clientMsgId: globalThis.crypto.randomUUID() };
+    const acked = this.outbox.add(frame);
+    this.write(frame);
+    return { id: await acked };
+  }
+
+  async history(
+    room: string,
+    options: { before?: number; limit?: number } = {},
+  ): Promise<{ messages: ChatMessage[]; hasMore: boolean }> {
+    const reply = (await this.request((reqId) => ({
+      type: 'history',
+      reqId,
+      room,
+      limit: options.limit ?? 50,
+      ...(options.before === undefined ? {} : { before: options.before }),
+    }))) as ServerFrameOf<'history_reply'>;
+    return { messages: reply.messages, hasMore: reply.hasMore };
+  }
+
+  async rooms(): Promise<RoomSummary[]> {
+    const reply = (await this.request((reqId) => ({ type: 'rooms', reqId }))) as ServerFrameOf<'rooms_reply'>;
+    return reply.rooms;
+  }
+
+  async who(room: string): Promise<Member[]> {
+    const reply = (await this.request((reqId) => ({ type: 'who', reqId, room }))) as ServerFrameOf<'who_reply'>;
+    return reply.members;
+  }
+
+  /** Stops for good; unsettled calls reject with CLOSED. */
+  async close(): Promise<void> {
+    this.stop('closed by the application');
+  }
+
+  private request(build: (reqId: number) => RequestFrame): Promise<ServerFrame> {
+    if (this.isClosed) return Promise.reject(new ChatClientError('CLOSED', 'the client is closed'));
+    const { frame, reply } = this.requests.create(build);
+    this.write(frame);
+    return reply;
+  }
+
+  private write(frame: object): void {
+    if (this.link?.welcome) this.link.connection.write(encodeFrame(frame));
+  }
+
+  private dial(): void {
+    this.retryTimer = undefined;
+    const server = this.servers.next();
+    const link: Link = {
+      server,
+      connection: undefined as unknown as TransportConnection,
+      decoder: new FrameDecoder(serverFrameSchemas),
+      lastHeardAt: Date.now(),
+      rejoinReqIds: [],
+    };
+    this.link = link;
+    this.dialTimer = setTimeout(
+      () => this.drop(link, 'no welcome within connect timeout'),
+      this.options.connectTimeoutMs,
+    );
+    try {
+      link.connection = this.options.transport.open(server, {
+        onOpen: () => {
+          link.connection.write(
+            encodeFrame({ type: 'hello', version: PROTOCOL_VERSION, nick: this.nick, clientId: this.clientId }),
+          );
+        },
+        onData: (chunk) => this.onData(link, chunk),
+        onClose: (reason) => this.onLinkClosed(link, reason),
+      });
+    } catch (err) {
+      queueMicrotask(() => this.onLinkClosed(link, (err as Error).message));
+    }
+  }
+
+  private drop(link: Link, reason: string): void {
+    link.closeReason ??= reason;
+    link.connection?.close();
+  }
+
+  private onData(link: Link, chunk: Uint8Array): void {
+    if (link !== this.link) return;
+    link.lastHeardAt = Date.now();
+    const { frames, error } = link.decoder.push(chunk);
+    for (const frame of frames) this.onFrame(link, frame);
+    if (error) this.drop(link, `bad data from node: ${error.message}`);
+  }
+
+  private onFrame(link: Link, frame: ServerFrame): void {
+    switch (frame.type) {
+      case 'welcome':
+        return this.onWelcome(link, frame);
+      case 'message':
+        return this.deliver(frame);
+      case 'direct': {
+        const { type: _, ...direct } = frame;
+        return this.emit('direct', direct);
+      }
+      case 'presence': {
+        const { type: _, ...presence } = frame;
+        return this.emit('presence', presence);
+      }
+      case 'ack':
+        return this.outbox.ack(frame.clientMsgId, frame.id);
+      case 'joined':
+      case 'left':
+      case 'history_reply':
+      case 'rooms_reply':
+      case 'who_reply':
+        return this.requests.resolve(frame);
+      case 'ping':
+        return link.connection.write(encodeFrame({ type: 'pong', nonce: frame.nonce }));
+      case 'pong':
+        return;
+      case 'error':
+        return this.onErrorFrame(link, frame);
+    }
+  }
+
+  private deliver(frame: ServerFrameOf<'message'>): void {
+    const { type: _, ...message } = frame;
+    if (this.cursors.has(message.room) && this.cursors.accept(message)) this.emit('message', message);
+  }
+
+  private onErrorFrame(link: Link, frame: ServerFrameOf<'error'>): void {
+    const error = new ChatClientError(frame.code, frame.message);
+    if (frame.fatal) {
+      link.closeReason = `${frame.code}: ${frame.message}`;
+      if (FINAL_CODES.has(frame.code)) link.finalError = error;
+    }
+    if (frame.clientMsgId !== undefined && this.outbox.fail(frame.clientMsgId, error)) return;
+    if (frame.reqId !== undefined && this.requests.reject(frame.reqId, error)) return;
+    if (!frame.fatal) this.emit('error', error);
+  }
+
+  private onWelcome(link: Link, welcome: ServerFrameOf<'welcome'>): void {
+    clearTimeout(this.dialTimer);
+    link.welcome = welcome;
+    this.attempt = 0;
+    this.servers.learn(welcome.servers);
+    this.startPings(link);
+    this.firstConnect?.resolve();
+    this.firstConnect = undefined;
+    void this.resume(link);
+  }
+
+  /** Rejoins every room from its cursor, then resends what was not acked. */
+  private async resume(link: Link): Promise<void> {
+    const rejoins = this.cursors.names().map((room) => {
+      const cursor = this.cursors.cursor(room) ?? {};
+      const { frame, reply } = this.requests.create((reqId) => ({ type: 'join', reqId, room, cursor }));
+      link.rejoinReqIds.push(frame.reqId);
+      link.connection.write(encodeFrame(frame));
+      return reply;
+    });
+    for (const frame of this.requests.frames()) {
+      if (frame.type === 'join' && frame.cursor) continue;
+      if (frame.type === 'leave') {
+        // The room was not rejoined, so the leave is already in effect on this node.
+        this.requests.resolve({ type: 'left', reqId: frame.reqId, room: frame.room });
+        continue;
+      }
+      link.connection.write(encodeFrame(frame));
+    }
+    for (const frame of this.outbox.frames()) link.connection.write(encodeFrame(frame));
+
+    let caughtUp = 0;
+    const results = await Promise.allSettled(rejoins);
+    if (link !== this.link) return;
+    for (const result of results) {
+      if (result.status === 'rejected') {
+        this.emit('error', result.reason as ChatClientError);
+        continue;
+      }
+      const joined = result.value as ServerFrameOf<'joined'>;
+      if (!this.cursors.has(joined.room)) continue;
+      for (const message of joined.history) {
+        if (this.cursors.accept(message)) {
+          caughtUp++;
+          this.emit('message', message);
+        }
+      }
+      this.cursors.advanceTo(joined.room, joined.cursor);
+    }
+    if (link !== this.link || !link.welcome) return;
+    const failoverMs = this.lostAt === undefined ? undefined : Date.now() - this.lostAt;
+    this.lostAt = undefined;
+    this.emit('connected', {
+      nodeId: link.welcome.nodeId,
+      server: link.server,
+      sessionId: link.welcome.sessionId,
+      caughtUp,
+      ...(failoverMs === undefined ? {} : { failoverMs }),
+    });
+  }
+
+  private startPings(link: Link): void {
+    clearInterval(this.pingTimer);
+    this.pingTimer = setInterval(() => {
+      if (Date.now() - link.lastHeardAt > this.options.pingTimeoutMs) {
+        this.drop(link, `no answer within ${this.options.pingTimeoutMs} ms`);
+        return;
+      }
+      link.connection.write(encodeFrame({ type: 'ping', nonce: ++this.pingNonce }));
+    }, this.options.pingMs);
+  }
+
+  private onLinkClosed(link: Link, transportReason: string): void {
+    if (link !== this.link) return;
+    this.link = undefined;
+    clearTimeout(this.dialTimer);
+    clearInterval(this.pingTimer);
+    const reason = link.closeReason ?? transportReason;
+    for (const reqId of link.rejoinReqIds) {
+      this.requests.reject(reqId, new ChatClientError('CLOSED', `connection lost during resume: ${reason}`));
+    }
+    if (link.welcome) {
+      this.lostAt = Date.now();
+      this.emit('disconnected', { nodeId: link.welcome.nodeId, server: link.server, reason });
+    }
+    if (this.isClosed) return;
+    if (link.finalError) {
+      this.firstConnect?.reject(link.finalError);
+      this.firstConnect = undefined;
+      this.emit('error', link.finalError);
+      this.stop(link.finalError.message);
+      return;
+    }
+    if (this.firstConnect) {
+      this.firstConnect.failures.push(`${link.server}: ${reason}`);
+      if (this.firstConnect.failures.length >= this.servers.size) {
+        const error = new ChatClientError(
+          'CONNECT_FAILED',
+          `no server answered: ${this.firstConnect.failures.join('; ')}`,
+        );
+        this.firstConnect.reject(error);
+        this.firstConnect = undefined;
+        this.attempt = 0;
+        return;
+      }
+    }
+    const delayMs = backoffDelay(this.attempt++, this.options.backoff, this.options.random);
+    this.emit('reconnecting', { attempt: this.attempt, delayMs, server: this.servers.peek() });
+    this.retryTimer = setTimeout(() => this.dial(), delayMs);
+  }
+
+  private stop(reason: string): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.dialTimer);
+    clearInterval(this.pingTimer);
+    const link = this.link;
+    if (link) this.drop(link, reason);
+    const error = new ChatClientError('CLOSED', `the client is closed: ${reason}`);
+    this.outbox.failAll(error);
+    this.requests.rejectAll(error);
+    this.firstConnect?.reject(error);
+    this.firstConnect = undefined;
+    this.emit('closed', { reason });
+  }
+}

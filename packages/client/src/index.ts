@@ -1,0 +1,42 @@
+/**
+ * @packageDocumentation
+ * The meshchat client: connects to a cluster from a seed list, fails over between
+ * nodes, and shows every message of its rooms exactly once.
+ *
+ * ```ts
+ * import { ChatClient } from '@meshchat/client';
+ * const c = new ChatClient({ servers: ['127.0.0.1:7001', '127.0.0.1:7002'], nick: 'alice' });
+ * await c.connect();
+ * const { members, history } = await c.join('general');
+ * c.on('message', (m) => console.log(`${m.from.nick}: ${m.text}`));
+ * const { id } = await c.send('general', 'hi');
+ * await c.close();
+ * ```
+ */
+import { BaseChatClient, type ChatClientOptions } from './chat-client.js';
+import { tcpTransport } from './tcp-transport.js';
+
+export type NodeChatClientOptions = Omit<ChatClientOptions, 'transport'> &
+  Partial<Pick<ChatClientOptions, 'transport'>>;
+
+/** ChatClient over TCP (Node). Give `transport` to use another byte stream. */
+export class ChatClient extends BaseChatClient {
+  constructor(options: NodeChatClientOptions) {
+    super({ transport: tcpTransport, ...options });
+  }
+}
+
+export type { ChatMessage, Member, MessageId, RoomSummary } from '@meshchat/protocol';
+export {
+  BaseChatClient,
+  type ChatClientEvents,
+  type ChatClientOptions,
+  type ConnectedInfo,
+  type DirectMessage,
+  type DisconnectedInfo,
+  type PresenceEvent,
+  type ReconnectingInfo,
+} from './chat-client.js';
+export { ChatClientError, type ClientErrorCode } from './errors.js';
+export { parseHostPort, tcpTransport } from './tcp-transport.js';
+export type { Transport, TransportConnection, TransportHandlers } from './transport.js';

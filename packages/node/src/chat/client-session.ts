@@ -1,0 +1,45 @@
+import type { Member, ServerFrame } from '@meshchat/protocol';
+import type { TokenBucket } from './token-bucket.js';
+
+/** What the chat layer needs from a client connection; sockets stay in transport. */
+export interface ClientLink {
+  readonly remoteAddress: string;
+  send(frame: ServerFrame): void;
+  /** Bytes encoded once and shared by every recipient of a fan-out. */
+  sendEncoded(bytes: Buffer): void;
+  /** Sends the frame (usually a fatal error) and closes the connection. */
+  closeWith(frame?: ServerFrame): void;
+}
+
+export interface Identity {
+  clientId: string;
+  nick: string;
+}
+
+/** One connected client, from its first byte to its close. */
+export class ClientSession {
+  identity: Identity | undefined;
+  readonly rooms = new Set<string>();
+  isClosed = false;
+
+  constructor(
+    readonly sessionId: string,
+    readonly link: ClientLink,
+    readonly bucket: TokenBucket,
+    public lastHeardAt: number,
+  ) {}
+
+  get isReady(): boolean {
+    return this.identity !== undefined && !this.isClosed;
+  }
+
+  member(nodeId: string): Member {
+    const identity = this.identity;
+    if (!identity) throw new Error('member() before hello');
+    return { clientId: identity.clientId, nick: identity.nick, nodeId };
+  }
+
+  describe(): Record<string, unknown> {
+    return { sessionId: this.sessionId, remote: this.link.remoteAddress, nick: this.identity?.nick };
+  }
+}

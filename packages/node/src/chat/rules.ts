@@ -1,0 +1,33 @@
+import { NICK_PATTERN, ROOM_PATTERN } from '../constants.js';
+import { ChatError } from '../errors.js';
+
+export function checkNick(nick: string, fatal: boolean): void {
+  if (!NICK_PATTERN.test(nick)) {
+    throw new ChatError(
+      'INVALID_NICK',
+      `nick "${nick}" is invalid: use 1-32 characters, a letter first, then letters, digits or _-[]{}^\`|`,
+      fatal,
+    );
+  }
+}
+
+export function checkRoom(room: string): void {
+  if (!ROOM_PATTERN.test(room)) {
+    throw new ChatError(
+      'INVALID_ROOM',
+      `room "${room}" is invalid: use 1-64 lowercase letters, digits, "_", "." or "-", starting with a letter or digit`,
+    );
+  }
+}
+
+export function checkText(text: string, maxLength: number): void {
+  if (text.length > maxLength) {
+    throw new ChatError('MESSAGE_TOO_LONG', `message of ${text.length} characters exceeds the limit of ${maxLength}`);
+  }
+  if (text.trim().length === 0) throw new ChatError('INVALID_FRAME', 'message text is empty');
+}
+
+/** Nicks are unique regardless of case, as on IRC. */
+export function nickKey(nick: string): string {
+  return nick.toLowerCase();
+}

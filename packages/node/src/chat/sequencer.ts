@@ -1,0 +1,36 @@
+import { type ChatMessage, HybridLogicalClock, type Sender } from '@meshchat/protocol';
+import type { MessageStore } from '../store/message-store.js';
+
+/**
+ * Gives messages this node accepts their identity: (room, origin = this node, seq)
+ * with seq counting this node's messages in the room from 1 without gaps, and an hlc
+ * for a stable global order. Counters start from what the store already holds, so a
+ * restarted node continues its sequences instead of reusing ids.
+ */
+export class Sequencer {
+  private readonly lastSeq = new Map<string, number>();
+  readonly clock: HybridLogicalClock;
+
+  constructor(
+    private readonly nodeId: string,
+    private readonly store: MessageStore,
+    private readonly now: () => number,
+  ) {
+    this.clock = new HybridLogicalClock(now);
+  }
+
+  next(room: string, from: Sender, text: string, clientMsgId: string): ChatMessage {
+    const seq = (this.lastSeq.get(room) ?? this.store.highestSeq(room, this.nodeId)) + 1;
+    this.lastSeq.set(room, seq);
+    return {
+      room,
+      origin: this.nodeId,
+      seq,
+      hlc: this.clock.tick(),
+      from,
+      text,
+      clientMsgId,
+      sentAt: this.now(),
+    };
+  }
+}

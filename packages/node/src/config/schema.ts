@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import {
+  DEFAULT_DEAD_AFTER_MS,
+  DEFAULT_HEARTBEAT_MS,
+  DEFAULT_HISTORY_ON_JOIN,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_MAX_FRAME_BYTES,
+  DEFAULT_MAX_MESSAGE_LENGTH,
+  DEFAULT_MAX_OUTBOUND_BYTES,
+  DEFAULT_RATE_BURST,
+  DEFAULT_RATE_PER_SEC,
+  DEFAULT_SUSPECT_AFTER_MS,
+} from '../constants.js';
+
+const Port = z.int({ error: 'expected an integer 0..65535 (0 picks a free port)' }).min(0).max(65535);
+const PositiveInt = z.int({ error: 'expected a positive integer' }).min(1);
+const HostPort = z.string().regex(/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, { error: 'expected "host:port"' });
+
+export const LimitsConfig = z.strictObject({
+  maxFrameBytes: PositiveInt.default(DEFAULT_MAX_FRAME_BYTES),
+  maxMessageLength: PositiveInt.default(DEFAULT_MAX_MESSAGE_LENGTH),
+  ratePerSec: PositiveInt.default(DEFAULT_RATE_PER_SEC),
+  rateBurst: PositiveInt.default(DEFAULT_RATE_BURST),
+  maxOutboundBytes: PositiveInt.default(DEFAULT_MAX_OUTBOUND_BYTES),
+  idleTimeoutMs: PositiveInt.default(DEFAULT_IDLE_TIMEOUT_MS),
+});
+
+export const HeartbeatConfig = z.strictObject({
+  heartbeatMs: PositiveInt.default(DEFAULT_HEARTBEAT_MS),
+  suspectAfterMs: PositiveInt.default(DEFAULT_SUSPECT_AFTER_MS),
+  deadAfterMs: PositiveInt.default(DEFAULT_DEAD_AFTER_MS),
+});
+
+export const NodeConfig = z.strictObject({
+  nodeId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, {
+    error: 'expected 1-64 letters, digits, "_", "." or "-", starting with a letter or digit',
+  }),
+  cluster: z.string().min(1).default('meshchat'),
+  // Address the listeners bind to.
+  host: z.string().min(1).default('127.0.0.1'),
+  clientPort: Port,
+  peerPort: Port,
+  httpPort: Port,
+  dataDir: z.string().min(1),
+  seeds: z.array(HostPort).default([]),
+  clusterSecret: z.string().min(16, { error: 'expected at least 16 characters' }),
+  historyOnJoin: z.int().min(0).max(1000).default(DEFAULT_HISTORY_ON_JOIN),
+  limits: LimitsConfig.default(LimitsConfig.parse({})),
+  heartbeat: HeartbeatConfig.default(HeartbeatConfig.parse({})),
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+});
+
+/** A validated node configuration, with every default filled in. */
+export type NodeConfig = z.infer<typeof NodeConfig>;
+/** What a config file or a caller may give: defaults may be left out. */
+export type NodeConfigInput = z.input<typeof NodeConfig>;

@@ -1,0 +1,37 @@
+// Defaults for every tunable of a node, each with the reason for its value. The config
+// schema (config/schema.ts) takes its defaults from here; docs in README.md "Config".
+
+// Chat frames are small; 64 KiB holds the longest allowed message many times over
+// while bounding what a client can make the node buffer before it is rejected.
+export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024;
+
+// About a page of text: long enough for pasted code, short enough to render.
+export const DEFAULT_MAX_MESSAGE_LENGTH = 4000;
+
+// Per-client token bucket over all frames after hello. Generous for people and bots;
+// a flood beyond it gets RATE_LIMITED errors instead of taking the node's CPU.
+export const DEFAULT_RATE_PER_SEC = 200;
+export const DEFAULT_RATE_BURST = 400;
+
+// A client that cannot take 1 MiB of backlog is too slow to keep: holding more per
+// connection would let a few stalled readers exhaust the node's memory.
+export const DEFAULT_MAX_OUTBOUND_BYTES = 1024 * 1024;
+
+// Clients ping every few seconds (ChatClient pingMs); three missed pings mean gone.
+export const DEFAULT_IDLE_TIMEOUT_MS = 15_000;
+
+// Recent messages a join returns, like IRC bouncers' playback and Matrix's initial sync.
+export const DEFAULT_HISTORY_ON_JOIN = 50;
+
+// Nick and room syntax: IRC-like, safe to print in a terminal and in a URL.
+export const NICK_PATTERN = /^[A-Za-z][A-Za-z0-9_\-[\]{}^`|]{0,31}$/;
+export const ROOM_PATTERN = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
+
+// How long a connection closed with an error frame may take to flush it before the
+// socket is destroyed anyway (a client that stopped reading never drains).
+export const CLOSE_FLUSH_MS = 1000;
+
+// Membership timings used by the mesh; a LAN detects a hung node in about 2-3 s.
+export const DEFAULT_HEARTBEAT_MS = 500;
+export const DEFAULT_SUSPECT_AFTER_MS = 1500;
+export const DEFAULT_DEAD_AFTER_MS = 3000;

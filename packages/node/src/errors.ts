@@ -1,0 +1,25 @@
+import type { ErrorCode } from '@meshchat/protocol';
+
+/** A rule of the chat session was broken; becomes an `error` frame for the client. */
+export class ChatError extends Error {
+  override readonly name = 'ChatError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly fatal = false,
+  ) {
+    super(message);
+  }
+}
+
+/** The node's configuration is invalid; main prints it and exits with status 2. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly code = 'CONFIG_INVALID';
+}
+
+/** The node could not start (a port in use, a data directory it cannot use). */
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
+  readonly code = 'STARTUP_FAILED';
+}

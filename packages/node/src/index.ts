@@ -1,0 +1,20 @@
+/**
+ * @packageDocumentation
+ * A meshchat server node.
+ *
+ * ```ts
+ * import { createNode, loadConfig, createLogger } from '@meshchat/node';
+ * const config = loadConfig('config/node-a.json');
+ * const node = await createNode(config, { log: createLogger(config.nodeId, 'info') });
+ * // ... later
+ * await node.stop();
+ * ```
+ */
+export { ChatService } from './chat/chat-service.js';
+export { loadConfig } from './config/load.js';
+export { NodeConfig, type NodeConfigInput } from './config/schema.js';
+export { type ChatNode, type CreateNodeOptions, createNode } from './create-node.js';
+export { ChatError, ConfigError, StartupError } from './errors.js';
+export { createLogger } from './log.js';
+export { MemoryStore } from './store/memory-store.js';
+export type { HistoryPage, MessageStore, VersionVector } from './store/message-store.js';

@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { loadConfig } from './config/load.js';
+import { createNode } from './create-node.js';
+import { ConfigError, StartupError } from './errors.js';
+import { createLogger } from './log.js';
+
+const EXIT_CONFIG = 2;
+const EXIT_STARTUP = 1;
+
+async function main(): Promise<void> {
+  const argv = await yargs(hideBin(process.argv))
+    .scriptName('meshchat-node')
+    .usage('$0 --config <file> [--field value ...]')
+    .option('config', { type: 'string', describe: 'JSON config file (see README "Config")' })
+    .epilogue(
+      'Any config field can be given or overridden as a flag: --clientPort 7005, --limits.ratePerSec 50, --seeds a:1,b:2',
+    )
+    .parserConfiguration({ 'camel-case-expansion': false, 'dot-notation': true })
+    .strict(false)
+    .help()
+    .parseAsync();
+
+  const { _, $0, config: file, ...overrides } = argv;
+  const config = loadConfig(file, overrides);
+  const log = createLogger(config.nodeId, config.logLevel);
+  const node = await createNode(config, { log });
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    node.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`meshchat-node: invalid configuration\n${err.message}\n`);
+    process.exit(EXIT_CONFIG);
+  }
+  if (err instanceof StartupError) {
+    process.stderr.write(`meshchat-node: ${err.message}\n`);
+    process.exit(EXIT_STARTUP);
+  }
+  process.stderr.write(`meshchat-node: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : err}\n`);
+  process.exit(EXIT_STARTUP);
+});

@@ -1,0 +1,32 @@
+import type { ChatMessage, Cursor, MessageId } from '@meshchat/protocol';
+
+/** origin -> highest contiguous seq stored, for one room. */
+export type VersionVector = Record<string, number>;
+
+export interface HistoryPage {
+  messages: ChatMessage[];
+  // True when older messages exist before the first one returned.
+  hasMore: boolean;
+}
+
+/**
+ * Where a node keeps room messages. The chat and replication layers only see this
+ * interface; an in-memory implementation serves tests and the durable one (lmdb)
+ * keeps history across restarts. Appends per (room, origin) must be contiguous: the
+ * replication layer holds back a message until its predecessor is stored.
+ */
+export interface MessageStore {
+  /** Resolves once the message is committed; only then may it be acked or relayed. */
+  append(message: ChatMessage): Promise<void>;
+  /** The id already given to a client's message, for dedupe of resends. */
+  findByClientMsgId(clientId: string, clientMsgId: string): MessageId | undefined;
+  /** Highest contiguous seq stored for (room, origin); 0 when none. */
+  highestSeq(room: string, origin: string): number;
+  versionVector(room: string): VersionVector;
+  /** The newest `limit` messages older than `before` (an hlc), oldest first. */
+  latest(room: string, options: { before?: number; limit: number }): HistoryPage;
+  /** Every message with seq > cursor[origin] (0 for origins the cursor lacks), in hlc order. */
+  after(room: string, cursor: Cursor): ChatMessage[];
+  rooms(): string[];
+  close(): Promise<void>;
+}
