@@ -1,5 +1,6 @@
 import {
   type ChatMessage,
+  type Cursor,
   encodeFrame,
   FrameDecoder,
   type Member,
@@ -90,8 +91,12 @@ interface Link {
   decoder: FrameDecoder<typeof serverFrameSchemas>;
   welcome?: ServerFrameOf<'welcome'>;
   lastHeardAt: number;
-  // Rejoins sent by the resume on this link; abandoned if the link drops first.
-  rejoinReqIds: number[];
+  // Rejoins sent by the resume on this link and not answered yet.
+  rejoins: Set<number>;
+  // Messages the rejoins delivered that the client had missed.
+  caughtUp: number;
+  // Every room caught up and the outbox resent: new sends may go straight out.
+  isResumed: boolean;
   closeReason?: string;
   finalError?: ChatClientError;
 }
@@ -181,9 +186,8 @@ export class BaseChatClient extends Emitter<ChatClientEvents> {
   }
 
   async join(room: string): Promise<{ members: Member[]; history: ChatMessage[] }> {
+    // The cursor is set when the reply arrives (onJoined), before any live message.
     const reply = (await this.request((reqId) => ({ type: 'join', reqId, room }))) as ServerFrameOf<'joined'>;
-    for (const message of reply.history) this.cursors.accept(message);
-    this.cursors.advanceTo(room, reply.cursor);
     return { members: reply.members, history: reply.history };
   }
 
@@ -197,14 +201,14 @@ export class BaseChatClient extends Emitter<ChatClientEvents> {
   async send(room: string, text: string): Promise<{ id: MessageId }> {
     const frame = { type: 'send' as const, room, text, clientMsgId: globalThis.crypto.randomUUID() };
     const acked = this.outbox.add(frame);
-    this.write(frame);
+    this.writeOutgoing(frame);
     return { id: await acked };
   }
 
   async dm(nick: string, text: string): Promise<{ id: MessageId }> {
     const frame = { type: 'dm' as const, to: nick, text, clientMsgId: globalThis.crypto.randomUUID() };
     const acked = this.outbox.add(frame);
-    this.write(frame);
+    this.writeOutgoing(frame);
     return { id: await acked };
   }
 
@@ -248,6 +252,11 @@ export class BaseChatClient extends Emitter<ChatClientEvents> {
     if (this.link?.welcome) this.link.connection.write(encodeFrame(frame));
   }
 
+  // Sends wait for the resume, so they follow the outbox and keep their order.
+  private writeOutgoing(frame: object): void {
+    if (this.link?.isResumed) this.link.connection.write(encodeFrame(frame));
+  }
+
   private dial(): void {
     this.retryTimer = undefined;
     const server = this.servers.next();
@@ -256,7 +265,9 @@ export class BaseChatClient extends Emitter<ChatClientEvents> {
       connection: undefined as unknown as TransportConnection,
       decoder: new FrameDecoder(serverFrameSchemas),
       lastHeardAt: Date.now(),
-      rejoinReqIds: [],
+      rejoins: new Set(),
+      caughtUp: 0,
+      isResumed: false,
     };
     this.link = link;
     this.dialTimer = setTimeout(
@@ -308,6 +319,7 @@ export class BaseChatClient extends Emitter<ChatClientEvents> {
       case 'ack':
         return this.outbox.ack(frame.clientMsgId, frame.id);
       case 'joined':
+        return this.onJoined(link, frame);
       case 'left':
       case 'history_reply':
       case 'rooms_reply':
@@ -346,20 +358,17 @@ export class BaseChatClient extends Emitter<ChatClientEvents> {
     this.startPings(link);
     this.firstConnect?.resolve();
     this.firstConnect = undefined;
-    void this.resume(link);
+    this.resume(link);
   }
 
-  /** Rejoins every room from its cursor, then resends what was not acked. */
-  private async resume(link: Link): Promise<void> {
-    const rejoins = this.cursors.names().map((room) => {
-      const cursor = this.cursors.cursor(room) ?? {};
-      const { frame, reply } = this.requests.create((reqId) => ({ type: 'join', reqId, room, cursor }));
-      link.rejoinReqIds.push(frame.reqId);
-      link.connection.write(encodeFrame(frame));
-      return reply;
-    });
+  /**
+   * Rejoins every room from its cursor, resends pending requests, and once every room
+   * has caught up, resends unacked messages in their original order.
+   */
+  private resume(link: Link): void {
+    for (const room of this.cursors.names()) this.rejoin(link, room, this.cursors.cursor(room) ?? {});
     for (const frame of this.requests.frames()) {
-      if (frame.type === 'join' && frame.cursor) continue;
+      if (frame.type === 'join' && link.rejoins.has(frame.reqId)) continue;
       if (frame.type === 'leave') {
         // The room was not rejoined, so the leave is already in effect on this node.
         this.requests.resolve({ type: 'left', reqId: frame.reqId, room: frame.room });
@@ -367,47 +376,72 @@ export class BaseChatClient extends Emitter<ChatClientEvents> {
       }
       link.connection.write(encodeFrame(frame));
     }
-    for (const frame of this.outbox.frames()) link.connection.write(encodeFrame(frame));
+    this.finishResume(link);
+  }
 
-    let caughtUp = 0;
-    const results = await Promise.allSettled(rejoins);
-    if (link !== this.link) return;
-    for (const result of results) {
-      if (result.status === 'rejected') {
-        this.emit('error', result.reason as ChatClientError);
-        continue;
-      }
-      const joined = result.value as ServerFrameOf<'joined'>;
-      if (!this.cursors.has(joined.room)) continue;
+  private rejoin(link: Link, room: string, cursor: Cursor): void {
+    const { frame, reply } = this.requests.create((reqId) => ({ type: 'join', reqId, room, cursor }));
+    link.rejoins.add(frame.reqId);
+    reply.catch((error: ChatClientError) => {
+      if (!link.rejoins.delete(frame.reqId) || link !== this.link) return;
+      this.emit('error', new ChatClientError(error.code, `rejoining ${room} failed: ${error.message}`));
+      this.finishResume(link);
+    });
+    link.connection.write(encodeFrame(frame));
+  }
+
+  /**
+   * A join reply moves the room's cursor before any later frame is handled: frames of
+   * one chunk are handled synchronously, and a live message right behind the reply
+   * must be judged against the new cursor. A rejoin's history is what was missed; an
+   * incomplete one is followed by the next page.
+   */
+  private onJoined(link: Link, joined: ServerFrameOf<'joined'>): void {
+    const isRejoin = link.rejoins.delete(joined.reqId);
+    const isWanted = !isRejoin || this.cursors.has(joined.room);
+    if (isWanted) {
       for (const message of joined.history) {
-        if (this.cursors.accept(message)) {
-          caughtUp++;
+        if (this.cursors.accept(message) && isRejoin) {
+          link.caughtUp++;
           this.emit('message', message);
         }
       }
       this.cursors.advanceTo(joined.room, joined.cursor);
     }
-    if (link !== this.link || !link.welcome) return;
+    if (isWanted && !joined.complete && link === this.link) {
+      this.rejoin(link, joined.room, this.cursors.cursor(joined.room) ?? {});
+    }
+    this.requests.resolve(joined);
+    if (isRejoin) this.finishResume(link);
+  }
+
+  private finishResume(link: Link): void {
+    if (link.rejoins.size > 0 || link !== this.link || !link.welcome || link.isResumed) return;
+    link.isResumed = true;
+    // Only now is the client back in every room, so resent messages cannot meet NOT_IN_ROOM.
+    for (const frame of this.outbox.frames()) link.connection.write(encodeFrame(frame));
     const failoverMs = this.lostAt === undefined ? undefined : Date.now() - this.lostAt;
     this.lostAt = undefined;
     this.emit('connected', {
       nodeId: link.welcome.nodeId,
       server: link.server,
       sessionId: link.welcome.sessionId,
-      caughtUp,
+      caughtUp: link.caughtUp,
       ...(failoverMs === undefined ? {} : { failoverMs }),
     });
   }
 
   private startPings(link: Link): void {
     clearInterval(this.pingTimer);
+    // Ping well within the node's idle timeout, whatever pingMs was configured.
+    const intervalMs = Math.min(this.options.pingMs, Math.floor((link.welcome?.limits.idleTimeoutMs ?? Infinity) / 3));
     this.pingTimer = setInterval(() => {
       if (Date.now() - link.lastHeardAt > this.options.pingTimeoutMs) {
         this.drop(link, `no answer within ${this.options.pingTimeoutMs} ms`);
         return;
       }
       link.connection.write(encodeFrame({ type: 'ping', nonce: ++this.pingNonce }));
-    }, this.options.pingMs);
+    }, intervalMs);
   }
 
   private onLinkClosed(link: Link, transportReason: string): void {
@@ -416,9 +450,10 @@ export class BaseChatClient extends Emitter<ChatClientEvents> {
     clearTimeout(this.dialTimer);
     clearInterval(this.pingTimer);
     const reason = link.closeReason ?? transportReason;
-    for (const reqId of link.rejoinReqIds) {
+    for (const reqId of link.rejoins) {
       this.requests.reject(reqId, new ChatClientError('CLOSED', `connection lost during resume: ${reason}`));
     }
+    link.rejoins.clear();
     if (link.welcome) {
       this.lostAt = Date.now();
       this.emit('disconnected', { nodeId: link.welcome.nodeId, server: link.server, reason });

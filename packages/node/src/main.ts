@@ -7,7 +7,7 @@ import { ConfigError, StartupError } from './errors.js';
 import { createLogger } from './log.js';
 
 const EXIT_CONFIG = 2;
-const EXIT_STARTUP = 1;
+const EXIT_FAILURE = 1;
 
 async function main(): Promise<void> {
   const argv = await yargs(hideBin(process.argv))
@@ -40,6 +40,12 @@ async function main(): Promise<void> {
       },
     );
   };
+  // A bug that escapes every handler leaves state we cannot trust: log it once with
+  // context and exit, so clients fail over to a healthy node.
+  process.on('uncaughtException', (err) => {
+    log.fatal({ err }, 'uncaught exception; exiting');
+    process.exit(EXIT_FAILURE);
+  });
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
 }
@@ -51,8 +57,8 @@ main().catch((err: unknown) => {
   }
   if (err instanceof StartupError) {
     process.stderr.write(`meshchat-node: ${err.message}\n`);
-    process.exit(EXIT_STARTUP);
+    process.exit(EXIT_FAILURE);
   }
   process.stderr.write(`meshchat-node: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : err}\n`);
-  process.exit(EXIT_STARTUP);
+  process.exit(EXIT_FAILURE);
 });

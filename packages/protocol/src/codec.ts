@@ -3,9 +3,9 @@ import type { z } from 'zod';
 import { DEFAULT_MAX_FRAME_BYTES, LENGTH_PREFIX_BYTES } from './constants.js';
 import { ProtocolError } from './errors.js';
 
-// Plain msgpack maps only: records and other msgpackr extensions would make frames
-// unreadable to other msgpack implementations and give a hostile peer more decoder
-// surface. Timestamps are plain integers in our schemas, so no extension is needed.
+// Encode plain msgpack maps only: records would make frames unreadable to other
+// msgpack implementations. The decoder still understands msgpackr's extensions, so
+// decodePayload accepts nothing but a plain map and the schemas check the rest.
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false, int64AsType: 'number' });
 
 /** Encodes one frame: a 4-byte big-endian payload length, then one msgpack map. */
@@ -34,12 +34,16 @@ export interface FrameDecoderOptions {
 /**
  * Streaming decoder: feed it socket chunks in any split, get validated frames.
  * A declared length over maxFrameBytes is rejected as soon as the 4-byte prefix is
- * seen, before any of the payload is buffered.
+ * seen, before any of the payload is buffered. A frame split over many chunks is
+ * copied once into a buffer of its declared size, so reassembly stays linear however
+ * small the chunks are; frames that arrive whole are decoded in place.
  */
 export class FrameDecoder<S extends FrameSchemas> {
   private readonly maxFrameBytes: number;
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
+  private readonly header = Buffer.alloc(LENGTH_PREFIX_BYTES);
+  private headerFilled = 0;
+  private body: Buffer | undefined;
+  private bodyFilled = 0;
   private failure: ProtocolError | undefined;
 
   constructor(
@@ -49,48 +53,81 @@ export class FrameDecoder<S extends FrameSchemas> {
     this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
   }
 
-  /** Bytes held waiting for the rest of a frame; never more than one frame's worth. */
+  /** Bytes of the frame in progress received so far, prefix included; at most one frame. */
   get bufferedBytes(): number {
-    return this.pendingBytes;
+    return this.body ? LENGTH_PREFIX_BYTES + this.bodyFilled : this.headerFilled;
   }
 
   push(chunk: Uint8Array): DecodeResult<FrameOf<S>> {
     const frames: FrameOf<S>[] = [];
     if (this.failure) return { frames, error: this.failure };
-    let buf = this.take(chunk);
-    let offset = 0;
+    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     try {
-      while (buf.length - offset >= LENGTH_PREFIX_BYTES) {
-        const length = buf.readUInt32BE(offset);
-        if (length > this.maxFrameBytes) {
-          throw new ProtocolError(
-            'FRAME_TOO_LARGE',
-            `frame of ${length} bytes exceeds maxFrameBytes ${this.maxFrameBytes}`,
-          );
+      let offset = 0;
+      while (offset < buf.length) {
+        if (this.body) {
+          offset = this.fillBody(buf, offset, frames);
+          continue;
         }
-        if (length === 0) throw new ProtocolError('MALFORMED', 'frame has an empty payload');
-        const end = offset + LENGTH_PREFIX_BYTES + length;
-        if (buf.length < end) break;
-        frames.push(this.decodePayload(buf.subarray(offset + LENGTH_PREFIX_BYTES, end)));
-        offset = end;
+        if (this.headerFilled === 0 && buf.length - offset >= LENGTH_PREFIX_BYTES) {
+          const length = this.checkLength(buf.readUInt32BE(offset));
+          const end = offset + LENGTH_PREFIX_BYTES + length;
+          if (end <= buf.length) {
+            frames.push(this.decodePayload(buf.subarray(offset + LENGTH_PREFIX_BYTES, end)));
+            offset = end;
+          } else {
+            this.startBody(length);
+            offset += LENGTH_PREFIX_BYTES;
+          }
+          continue;
+        }
+        const take = Math.min(LENGTH_PREFIX_BYTES - this.headerFilled, buf.length - offset);
+        buf.copy(this.header, this.headerFilled, offset, offset + take);
+        this.headerFilled += take;
+        offset += take;
+        if (this.headerFilled === LENGTH_PREFIX_BYTES) {
+          this.headerFilled = 0;
+          this.startBody(this.checkLength(this.header.readUInt32BE(0)));
+        }
       }
     } catch (err) {
       this.failure = err instanceof ProtocolError ? err : new ProtocolError('MALFORMED', String(err), { cause: err });
-      this.pending = [];
-      this.pendingBytes = 0;
+      this.headerFilled = 0;
+      this.body = undefined;
+      this.bodyFilled = 0;
       return { frames, error: this.failure };
     }
-    buf = buf.subarray(offset);
-    this.pending = buf.length > 0 ? [buf] : [];
-    this.pendingBytes = buf.length;
     return { frames };
   }
 
-  // Joins what was pending with the new chunk; the common case (no remainder) copies nothing.
-  private take(chunk: Uint8Array): Buffer {
-    const incoming = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    if (this.pendingBytes === 0) return incoming;
-    return Buffer.concat([...this.pending, incoming], this.pendingBytes + incoming.length);
+  private checkLength(length: number): number {
+    if (length > this.maxFrameBytes) {
+      throw new ProtocolError(
+        'FRAME_TOO_LARGE',
+        `frame of ${length} bytes exceeds maxFrameBytes ${this.maxFrameBytes}`,
+      );
+    }
+    if (length === 0) throw new ProtocolError('MALFORMED', 'frame has an empty payload');
+    return length;
+  }
+
+  private startBody(length: number): void {
+    this.body = Buffer.allocUnsafe(length);
+    this.bodyFilled = 0;
+  }
+
+  // Copies what the chunk holds of the pending frame; decodes it once complete.
+  private fillBody(buf: Buffer, offset: number, frames: FrameOf<S>[]): number {
+    const body = this.body as Buffer;
+    const take = Math.min(body.length - this.bodyFilled, buf.length - offset);
+    buf.copy(body, this.bodyFilled, offset, offset + take);
+    this.bodyFilled += take;
+    if (this.bodyFilled === body.length) {
+      this.body = undefined;
+      this.bodyFilled = 0;
+      frames.push(this.decodePayload(body));
+    }
+    return offset + take;
   }
 
   private decodePayload(payload: Buffer): FrameOf<S> {
@@ -102,7 +139,8 @@ export class FrameDecoder<S extends FrameSchemas> {
         cause: err,
       });
     }
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    // msgpackr turns bin, ext and records into other objects; only a plain map is a frame.
+    if (value === null || typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) {
       throw new ProtocolError('MALFORMED', `payload must be a msgpack map, got ${describe(value)}`);
     }
     const type = (value as { type?: unknown }).type;
@@ -128,6 +166,7 @@ function describe(value: unknown): string {
   if (value === null) return 'nil';
   if (Array.isArray(value)) return 'an array';
   if (value instanceof Uint8Array) return 'binary';
+  if (typeof value === 'object' && Object.getPrototypeOf(value) !== Object.prototype) return 'an extension value';
   return typeof value;
 }
 

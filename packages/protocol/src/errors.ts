@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   INVALID_ROOM: 'room name does not follow the room rules',
   NOT_IN_ROOM: 'the client has not joined that room',
   MESSAGE_TOO_LONG: 'text is longer than the limit',
+  EMPTY_MESSAGE: 'text is empty or only whitespace',
   NO_SUCH_USER: 'no connected user has that nick',
   RATE_LIMITED: 'the client sends faster than its rate limit',
   // Connection-ending conditions decided by the node.

@@ -4,6 +4,7 @@ import {
   type ClientFrameOf,
   type ErrorCode,
   encodeFrame,
+  type Member,
   type MessageId,
   PROTOCOL_VERSION,
   type ProtocolError,
@@ -12,8 +13,9 @@ import {
 import type { Logger } from 'pino';
 import type { NodeConfig } from '../config/schema.js';
 import { ChatError } from '../errors.js';
-import type { MessageStore } from '../store/message-store.js';
+import type { MessageStore, VersionVector } from '../store/message-store.js';
 import { type ClientLink, ClientSession } from './client-session.js';
+import { advanceCursor, newestWithinBudget, oldestWithinBudget } from './reply-budget.js';
 import { RoomRegistry } from './room-registry.js';
 import { checkNick, checkRoom, checkText, nickKey } from './rules.js';
 import { Sequencer } from './sequencer.js';
@@ -181,20 +183,56 @@ export class ChatService {
       clientId: frame.clientId,
       nick: frame.nick,
       servers: this.deps.clientAddresses(),
-      limits: { maxMessageLength: this.deps.config.limits.maxMessageLength },
+      limits: {
+        maxMessageLength: this.deps.config.limits.maxMessageLength,
+        idleTimeoutMs: this.deps.config.limits.idleTimeoutMs,
+      },
     });
   }
 
+  /**
+   * Without a cursor: enter the room with its recent history. With one: send what the
+   * cursor has not seen, a page at a time; the session enters the room only with the
+   * last page, in the same step that reads it, so nothing falls between replay and live.
+   */
   private join(session: ClientSession, frame: ClientFrameOf<'join'>): void {
-    checkRoom(frame.room);
-    const isNew = this.rooms.add(frame.room, session);
-    const history = frame.cursor
-      ? this.deps.store.after(frame.room, frame.cursor)
-      : this.deps.store.latest(frame.room, { limit: this.deps.config.historyOnJoin }).messages;
-    const members = [...this.rooms.members(frame.room)].map((s) => s.member(this.deps.nodeId));
-    const cursor = this.deps.store.versionVector(frame.room);
-    session.link.send({ type: 'joined', reqId: frame.reqId, room: frame.room, members, history, cursor });
-    if (isNew) this.announce(frame.room, 'joined', session);
+    const { room, reqId } = frame;
+    checkRoom(room);
+    const reply = { type: 'joined' as const, reqId, room };
+    if (frame.cursor) {
+      const missed = this.deps.store.after(room, frame.cursor);
+      const page = oldestWithinBudget(missed);
+      if (page.length < missed.length) {
+        const cursor = advanceCursor(frame.cursor, page);
+        session.link.send({ ...reply, members: this.members(room), history: page, cursor, complete: false });
+        return;
+      }
+      this.enterRoom(session, room);
+      session.link.send({
+        ...reply,
+        members: this.members(room),
+        history: missed,
+        cursor: this.position(room),
+        complete: true,
+      });
+      return;
+    }
+    const recent = this.deps.store.latest(room, { limit: this.deps.config.historyOnJoin }).messages;
+    this.enterRoom(session, room);
+    const history = newestWithinBudget(recent);
+    session.link.send({ ...reply, members: this.members(room), history, cursor: this.position(room), complete: true });
+  }
+
+  private enterRoom(session: ClientSession, room: string): void {
+    if (this.rooms.add(room, session)) this.announce(room, 'joined', session);
+  }
+
+  private members(room: string): Member[] {
+    return [...this.rooms.members(room)].map((s) => s.member(this.deps.nodeId));
+  }
+
+  private position(room: string): VersionVector {
+    return this.deps.store.versionVector(room);
   }
 
   private leave(session: ClientSession, frame: ClientFrameOf<'leave'>): void {
@@ -253,7 +291,10 @@ export class ChatService {
     const known = this.deps.store.findByClientMsgId(from.clientId, clientMsgId);
     const pending = known ? Promise.resolve(known) : this.inFlight.get(key);
     if (pending) {
-      void pending.then((id) => session.link.send({ type: 'ack', clientMsgId, id }));
+      pending.then(
+        (id) => session.link.send({ type: 'ack', clientMsgId, id }),
+        () => this.sendError(session, 'INTERNAL', 'the message could not be stored; retry', { clientMsgId }),
+      );
       return;
     }
     const message = this.sequencer.next(room, { clientId: from.clientId, nick: from.nick }, text, clientMsgId);
@@ -280,7 +321,9 @@ export class ChatService {
       limit: frame.limit,
       ...(frame.before === undefined ? {} : { before: frame.before }),
     });
-    session.link.send({ type: 'history_reply', reqId: frame.reqId, room: frame.room, ...page });
+    const messages = newestWithinBudget(page.messages);
+    const hasMore = page.hasMore || messages.length < page.messages.length;
+    session.link.send({ type: 'history_reply', reqId: frame.reqId, room: frame.room, messages, hasMore });
   }
 
   private who(session: ClientSession, frame: ClientFrameOf<'who'>): void {

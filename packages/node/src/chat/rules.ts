@@ -24,7 +24,7 @@ export function checkText(text: string, maxLength: number): void {
   if (text.length > maxLength) {
     throw new ChatError('MESSAGE_TOO_LONG', `message of ${text.length} characters exceeds the limit of ${maxLength}`);
   }
-  if (text.trim().length === 0) throw new ChatError('INVALID_FRAME', 'message text is empty');
+  if (text.trim().length === 0) throw new ChatError('EMPTY_MESSAGE', 'message text is empty');
 }
 
 /** Nicks are unique regardless of case, as on IRC. */

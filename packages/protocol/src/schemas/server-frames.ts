@@ -30,7 +30,11 @@ export const WelcomeFrame = z.object({
   // Client addresses ("host:port") of the cluster's nodes, for failover.
   servers: z.array(z.string()),
   // The node's limits, so a client can check input before sending it.
-  limits: z.object({ maxMessageLength: z.number().int().min(1) }),
+  limits: z.object({
+    maxMessageLength: z.number().int().min(1),
+    // A client silent this long is dropped; ping well within it.
+    idleTimeoutMs: z.number().int().min(1),
+  }),
 });
 
 export const JoinedFrame = z.object({
@@ -38,12 +42,16 @@ export const JoinedFrame = z.object({
   reqId: RequestId,
   room: RoomName,
   members: z.array(Member),
-  // Recent history in hlc order, oldest first; after a join with a cursor, every
-  // message the cursor had not seen.
+  // Without a cursor: recent history, oldest first. With one: the messages the cursor
+  // had not seen, in hlc order, as many as fit one reply.
   history: z.array(ChatMessage),
-  // The room's position when the join was answered (origin -> highest seq stored):
-  // the client's cursor from here on, so a later resume replays only what is newer.
+  // The client's cursor from here on: the room's position when the join completed, or,
+  // for an incomplete catch-up, how far this page went.
   cursor: Cursor,
+  // False when more missed messages remain: the session is not in the room yet and the
+  // client joins again with the new cursor. Pulling pages bounds what a long absence
+  // can make the node buffer for one client.
+  complete: z.boolean(),
 });
 
 export const LeftFrame = z.object({ type: z.literal('left'), reqId: RequestId, room: RoomName });

@@ -1,0 +1,22 @@
+import { afterEach } from 'vitest';
+
+type Cleanup = () => unknown | Promise<unknown>;
+const cleanups: Cleanup[] = [];
+
+/** Registers something to undo after the current test, newest first. */
+export function onCleanup(cleanup: Cleanup): void {
+  cleanups.push(cleanup);
+}
+
+afterEach(async () => {
+  const errors: unknown[] = [];
+  while (cleanups.length > 0) {
+    const cleanup = cleanups.pop() as Cleanup;
+    try {
+      await cleanup();
+    } catch (err) {
+      errors.push(err);
+    }
+  }
+  if (errors.length > 0) throw errors[0];
+});

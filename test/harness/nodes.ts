@@ -1,0 +1,40 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type ChatNode, createNode, NodeConfig, type NodeConfigInput } from '@meshchat/node';
+import pino from 'pino';
+import { onCleanup } from './cleanup.js';
+
+let nodeCounter = 0;
+
+export interface TestNode extends ChatNode {
+  /** "127.0.0.1:port" of the client listener. */
+  readonly address: string;
+  readonly dataDir: string;
+}
+
+/**
+ * Starts an in-process node on ephemeral ports with a temp data dir, stopped after
+ * the test. Logs are silent unless MESHCHAT_TEST_LOG is set (e.g. to "debug").
+ */
+export async function startNode(overrides: Partial<NodeConfigInput> = {}): Promise<TestNode> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'meshchat-test-'));
+  const config = NodeConfig.parse({
+    nodeId: `node-${++nodeCounter}`,
+    host: '127.0.0.1',
+    clientPort: 0,
+    peerPort: 0,
+    httpPort: 0,
+    dataDir,
+    clusterSecret: 'test-cluster-secret-0123456789',
+    ...overrides,
+  });
+  const log = pino({ level: process.env.MESHCHAT_TEST_LOG ?? 'silent', base: { nodeId: config.nodeId } });
+  const node = await createNode(config, { log });
+  onCleanup(async () => {
+    await node.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  const address = `${node.clientAddress.host}:${node.clientAddress.port}`;
+  return Object.assign(node, { address, dataDir });
+}
