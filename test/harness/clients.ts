@@ -1,5 +1,5 @@
-import { type ChatMessage, ChatClient, type DirectMessage, type PresenceEvent } from '@meshchat/client';
 import type { NodeChatClientOptions } from '@meshchat/client';
+import { ChatClient, type ChatMessage, type DirectMessage, type PresenceEvent } from '@meshchat/client';
 import { onCleanup } from './cleanup.js';
 
 /** A ChatClient that records what it received, closed after the test. */

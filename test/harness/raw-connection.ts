@@ -48,10 +48,13 @@ export class RawConnection {
     await this.waitForFrame('welcome');
   }
 
-  async waitForFrame<T extends ServerFrame['type']>(type: T, timeoutMs = 10_000): Promise<Extract<ServerFrame, { type: T }>> {
-    let found: ServerFrame | undefined;
-    await waitFor(() => (found = this.frames.find((f) => f.type === type)) !== undefined, `a ${type} frame`, timeoutMs);
-    return found as Extract<ServerFrame, { type: T }>;
+  async waitForFrame<T extends ServerFrame['type']>(
+    type: T,
+    timeoutMs = 10_000,
+  ): Promise<Extract<ServerFrame, { type: T }>> {
+    const find = () => this.frames.find((f) => f.type === type);
+    await waitFor(() => find() !== undefined, `a ${type} frame`, timeoutMs);
+    return find() as Extract<ServerFrame, { type: T }>;
   }
 
   async waitForClose(timeoutMs = 10_000): Promise<void> {

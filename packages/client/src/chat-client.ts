@@ -1,4 +1,5 @@
 import {
+  backoffDelay,
   type ChatMessage,
   type Cursor,
   encodeFrame,
@@ -11,7 +12,6 @@ import {
   type ServerFrameOf,
   serverFrameSchemas,
 } from '@meshchat/protocol';
-import { backoffDelay } from './backoff.js';
 import { Emitter } from './emitter.js';
 import { ChatClientError } from './errors.js';
 import { Outbox } from './outbox.js';

@@ -1,4 +1,4 @@
-import { type ConnectedInfo, type DisconnectedInfo, ChatClient, ChatClientError } from '@meshchat/client';
+import { ChatClient, ChatClientError, type ConnectedInfo, type DisconnectedInfo } from '@meshchat/client';
 import { describe, expect, it } from 'vitest';
 import { connectClient, FaultProxy, onCleanup, startNode, waitFor } from '../../../test/harness/index.js';
 
@@ -15,7 +15,11 @@ describe('ChatClient against a node', () => {
     const { id } = await alice.client.send('general', 'hi bob');
     expect(id).toEqual({ room: 'general', origin: node.nodeId, seq: 1 });
     await waitFor(() => bob.messages.length === 1, 'bob to receive the message');
-    expect(bob.messages[0]).toMatchObject({ ...id, text: 'hi bob', from: { nick: 'alice', clientId: alice.client.clientId } });
+    expect(bob.messages[0]).toMatchObject({
+      ...id,
+      text: 'hi bob',
+      from: { nick: 'alice', clientId: alice.client.clientId },
+    });
   });
 
   it('rejects a send to a room it has not joined with NOT_IN_ROOM, and keeps working', async () => {

@@ -1,6 +1,6 @@
 import type { ChatMessage } from '@meshchat/protocol';
+import { backoffDelay } from '@meshchat/protocol';
 import { describe, expect, it } from 'vitest';
-import { backoffDelay } from '../src/backoff.js';
 import { RoomCursors } from '../src/room-cursors.js';
 import { ServerList } from '../src/server-list.js';
 

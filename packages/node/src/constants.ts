@@ -8,7 +8,8 @@ export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024;
 // About a page of text: long enough for pasted code, short enough to render.
 export const DEFAULT_MAX_MESSAGE_LENGTH = 4000;
 
-// Per-client token bucket over all frames after hello. Generous for people and bots;
+// Per-client token bucket over every frame after hello but ping and pong (a client
+// must be able to prove it is alive while it is throttled). Generous for people and bots;
 // a flood beyond it gets RATE_LIMITED errors instead of taking the node's CPU.
 export const DEFAULT_RATE_PER_SEC = 200;
 export const DEFAULT_RATE_BURST = 400;
@@ -41,3 +42,38 @@ export const CLOSE_FLUSH_MS = 1000;
 export const DEFAULT_HEARTBEAT_MS = 500;
 export const DEFAULT_SUSPECT_AFTER_MS = 1500;
 export const DEFAULT_DEAD_AFTER_MS = 3000;
+
+// A peer that has not finished the handshake in this long is dropped, so half-open
+// or silent connections cannot pile up on the peer port.
+export const PEER_HANDSHAKE_TIMEOUT_MS = 5000;
+
+// Peers exchange anti-entropy batches, larger than client frames; batches are cut
+// well below this (SYNC_BATCH_BYTES).
+export const PEER_MAX_FRAME_BYTES = 8 * 1024 * 1024;
+
+// A peer this far behind is cut off; it catches up by anti-entropy when it returns.
+export const PEER_MAX_OUTBOUND_BYTES = 64 * 1024 * 1024;
+
+// Redialling a lost peer: exponential backoff with full jitter between these bounds.
+export const PEER_BACKOFF = { initialMs: 100, maxMs: 5000 };
+
+// Peers asked to probe a suspect on our behalf (SWIM's k; memberlist uses 3).
+export const INDIRECT_PROBES = 3;
+
+// Full membership state goes to every peer every this many heartbeats (5 s at 500 ms).
+export const FULL_SYNC_EVERY_TICKS = 10;
+
+// Anti-entropy with one random peer this often, beside every (re)connect.
+export const DEFAULT_ANTI_ENTROPY_MS = 2000;
+
+// One anti-entropy batch: small enough to interleave with live relay traffic.
+export const SYNC_BATCH_MESSAGES = 500;
+export const SYNC_BATCH_BYTES = 512 * 1024;
+
+// Catch-up pauses while a peer link has this much unsent, so live traffic is not
+// queued behind a bulk transfer.
+export const SYNC_HIGH_WATER_BYTES = 1024 * 1024;
+
+// Messages held per (room, origin) while waiting for a predecessor; past this the
+// newest are dropped and anti-entropy fetches them again.
+export const HOLDBACK_LIMIT = 10_000;

@@ -1,9 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
-import { clientFrameSchemas } from '@meshchat/protocol';
+import { clientFrameSchemas, encodeFrame, type PeerFrame } from '@meshchat/protocol';
 import type { Logger } from 'pino';
-import { ChatService } from './chat/chat-service.js';
+import { ChatService, type PresenceDelta } from './chat/chat-service.js';
+import { Membership } from './cluster/membership.js';
+import { Mesh } from './cluster/mesh.js';
 import type { NodeConfig } from './config/schema.js';
+import { FULL_SYNC_EVERY_TICKS, INDIRECT_PROBES } from './constants.js';
+import { type ClusterView, roomVectors } from './http/cluster-view.js';
+import { type HttpServer, listenHttp } from './http/http-server.js';
+import { AntiEntropy } from './replication/anti-entropy.js';
+import { Replicator } from './replication/replicator.js';
 import { MemoryStore } from './store/memory-store.js';
 import type { MessageStore } from './store/message-store.js';
 import { FrameConnection } from './transport/frame-connection.js';
@@ -11,9 +18,13 @@ import { listenTcp, type TcpListener } from './transport/tcp-listener.js';
 
 export interface ChatNode {
   readonly nodeId: string;
-  /** The bound client address, with the real port when 0 was configured. */
+  /** Bound addresses, with the real ports when 0 was configured. */
   readonly clientAddress: { host: string; port: number };
+  readonly peerAddress: string;
+  readonly httpAddress: string;
   readonly chat: ChatService;
+  readonly membership: Membership;
+  clusterView(): ClusterView;
   stop(): Promise<void>;
 }
 
@@ -22,23 +33,181 @@ export interface CreateNodeOptions {
   store?: MessageStore;
 }
 
-/** Wires a node together: the one place where sockets, timers and state machines meet. */
+/**
+ * Wires a node together: the one place where sockets, timers and the state machines
+ * (chat, membership, replication) meet.
+ */
 export async function createNode(config: NodeConfig, options: CreateNodeOptions): Promise<ChatNode> {
   const { log } = options;
   const store = options.store ?? new MemoryStore();
-  let clientListener: TcpListener | undefined;
+  const advertiseHost = config.advertiseHost ?? (isWildcard(config.host) ? '127.0.0.1' : config.host);
+  const timers = new Set<NodeJS.Timeout>();
+  const every = (ms: number, task: () => void) => timers.add(setInterval(task, ms));
 
-  const chat = new ChatService({
+  // Listeners first, so the addresses gossiped to peers carry the real ports.
+  let onClientSocket: (socket: Socket) => void = (socket) => socket.destroy();
+  let onPeerSocket: (socket: Socket) => void = (socket) => socket.destroy();
+  const listeners: { close(): Promise<void> }[] = [];
+  let clientListener: TcpListener;
+  let peerListener: TcpListener;
+  let http: HttpServer;
+  try {
+    clientListener = await listenTcp(config.host, config.clientPort, 'clients', (s) => onClientSocket(s));
+    listeners.push(clientListener);
+    peerListener = await listenTcp(config.host, config.peerPort, 'peers', (s) => onPeerSocket(s));
+    listeners.push(peerListener);
+    http = await listenHttp(config.host, config.httpPort, {
+      '/healthz': () => ({ status: 200, body: { status: 'ok', nodeId: config.nodeId } }),
+      '/cluster': () => ({ status: 200, body: clusterView() }),
+    });
+    listeners.push(http);
+  } catch (err) {
+    await Promise.all(listeners.map((l) => l.close()));
+    throw err;
+  }
+  const self = {
+    nodeId: config.nodeId,
+    peerAddress: `${advertiseHost}:${peerListener.port}`,
+    clientAddress: `${advertiseHost}:${clientListener.port}`,
+    httpAddress: `${advertiseHost}:${http.port}`,
+  };
+
+  const membership: Membership = new Membership({
+    self,
+    // Above any incarnation this node used before a restart, without storing one.
+    initialIncarnation: Date.now(),
+    timing: { ...config.heartbeat, indirectProbes: INDIRECT_PROBES, fullSyncEveryTicks: FULL_SYNC_EVERY_TICKS },
+    now: Date.now,
+    random: Math.random,
+    send: (nodeId, frame) => mesh.send(nodeId, frame),
+    onChange: (member, previous) => {
+      if (member.state === 'dead' && previous !== 'dead') {
+        mesh.disconnect(member.nodeId, 'declared dead');
+        chat.directory.dropNode(member.nodeId);
+        antiEntropy.forget(member.nodeId);
+      }
+    },
+    log,
+  });
+
+  const mesh: Mesh = new Mesh({
+    identity: {
+      cluster: config.cluster,
+      clusterSecret: config.clusterSecret,
+      hello: () => ({ ...self, cluster: config.cluster, incarnation: membership.selfState().incarnation }),
+    },
+    seeds: config.seeds,
+    wantedPeers: () => new Map(membership.liveMembers().map((m) => [m.nodeId, m.peerAddress])),
+    random: Math.random,
+    log,
+    handlers: {
+      onLinkUp: (nodeId, hello) => {
+        membership.onLinkUp(hello);
+        mesh.send(nodeId, chat.presenceSnapshot());
+        antiEntropy.start(nodeId);
+      },
+      onLinkDown: (nodeId) => {
+        membership.onLinkDown(nodeId);
+        antiEntropy.forget(nodeId);
+      },
+      onFrame: (nodeId, frame) => {
+        membership.heardFrom(nodeId);
+        routePeerFrame(nodeId, frame);
+      },
+    },
+  });
+
+  const antiEntropy: AntiEntropy = new AntiEntropy({
+    store,
+    send: (nodeId, frame) => mesh.send(nodeId, frame),
+    isLinked: (nodeId) => mesh.isLinked(nodeId),
+    outboundBytes: (nodeId) => mesh.outboundBytes(nodeId),
+    schedule: (task, ms) => (ms === 0 ? setImmediate(task) : setTimeout(task, ms)),
+    log,
+  });
+
+  // A gap on a link asks that peer for a round of anti-entropy, at most once a second.
+  const lastSyncRequest = new Map<string, number>();
+  const replicator = new Replicator({
+    nodeId: config.nodeId,
+    store,
+    deliver: (message) => chat.deliverReplicated(message),
+    requestSync: (nodeId) => {
+      const now = Date.now();
+      if ((lastSyncRequest.get(nodeId) ?? 0) > now - 1000) return;
+      lastSyncRequest.set(nodeId, now);
+      antiEntropy.start(nodeId);
+    },
+    log,
+  });
+
+  const chat: ChatService = new ChatService({
     nodeId: config.nodeId,
     config,
     store,
     log,
     now: Date.now,
     newSessionId: randomUUID,
-    clientAddresses: () => (clientListener ? [`${clientListener.host}:${clientListener.port}`] : []),
+    cluster: {
+      publish: (_message, encoded) => mesh.broadcastEncoded(encoded),
+      presenceChanged: (delta: PresenceDelta) =>
+        mesh.broadcastEncoded(encodeFrame({ type: 'presence_delta', ...delta })),
+      clientAddresses: () => [
+        self.clientAddress,
+        ...membership
+          .liveMembers()
+          .filter((m) => m.state === 'alive')
+          .map((m) => m.clientAddress),
+      ],
+    },
   });
 
-  const acceptClient = (socket: Socket) => {
+  function routePeerFrame(nodeId: string, frame: PeerFrame): void {
+    switch (frame.type) {
+      case 'heartbeat':
+      case 'membership':
+      case 'ping_req':
+      case 'ping_ack':
+      case 'probe':
+      case 'probe_ack':
+        return membership.handleFrame(nodeId, frame);
+      case 'message': {
+        const { type: _, ...message } = frame;
+        return replicator.receive(nodeId, message);
+      }
+      case 'sync_vectors':
+        return antiEntropy.onVectors(nodeId, frame);
+      case 'sync_batch':
+        return replicator.receiveBatch(nodeId, frame);
+      case 'presence_snapshot':
+        return chat.directory.applySnapshot(nodeId, frame);
+      case 'presence_delta':
+        return chat.directory.applyDelta(nodeId, frame);
+      case 'peer_hello':
+      case 'peer_auth':
+      case 'peer_error':
+        return;
+    }
+  }
+
+  function clusterView(): ClusterView {
+    return {
+      nodeId: config.nodeId,
+      cluster: config.cluster,
+      members: membership.view().map((m) => ({
+        ...m,
+        clients: m.isSelf ? chat.sessionCount : chat.directory.clientCount(m.nodeId),
+      })),
+      rooms: roomVectors(store),
+      replication: {
+        heldBack: replicator.heldBack,
+        antiEntropyBacklog: antiEntropy.backlog,
+        antiEntropySent: antiEntropy.sent,
+      },
+    };
+  }
+
+  onClientSocket = (socket: Socket) => {
     const connection = new FrameConnection(
       socket,
       clientFrameSchemas,
@@ -52,25 +221,44 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
     );
     const session = chat.open(connection);
   };
+  onPeerSocket = (socket: Socket) => mesh.accept(socket);
 
-  clientListener = await listenTcp(config.host, config.clientPort, 'clients', acceptClient);
-  const idleSweep = setInterval(() => chat.sweepIdle(), Math.max(100, config.limits.idleTimeoutMs / 4));
-  log.info({ clients: `${clientListener.host}:${clientListener.port}` }, 'node listening');
+  every(config.heartbeat.heartbeatMs, () => {
+    membership.tick();
+    mesh.maintain(Date.now());
+  });
+  every(config.antiEntropyMs, () => {
+    const peers = mesh.linkedPeers;
+    const peer = peers[Math.floor(Math.random() * peers.length)];
+    if (peer) antiEntropy.start(peer);
+  });
+  every(Math.max(100, config.limits.idleTimeoutMs / 4), () => chat.sweepIdle());
+  mesh.maintain(Date.now());
+  log.info({ clients: self.clientAddress, peers: self.peerAddress, http: self.httpAddress }, 'node listening');
 
   let stopped: Promise<void> | undefined;
   return {
     nodeId: config.nodeId,
     clientAddress: { host: clientListener.host, port: clientListener.port },
+    peerAddress: self.peerAddress,
+    httpAddress: self.httpAddress,
     chat,
+    membership,
+    clusterView,
     stop() {
       stopped ??= (async () => {
-        clearInterval(idleSweep);
+        for (const timer of timers) clearInterval(timer);
         chat.shutdown();
-        await clientListener?.close();
+        mesh.close();
+        await Promise.all(listeners.map((l) => l.close()));
         await store.close();
         log.info('node stopped');
       })();
       return stopped;
     },
   };
+}
+
+function isWildcard(host: string): boolean {
+  return host === '0.0.0.0' || host === '::' || host === '[::]';
 }

@@ -17,7 +17,7 @@ async function main(): Promise<void> {
     .epilogue(
       'Any config field can be given or overridden as a flag: --clientPort 7005, --limits.ratePerSec 50, --seeds a:1,b:2',
     )
-    .parserConfiguration({ 'camel-case-expansion': false, 'dot-notation': true })
+    .parserConfiguration({ 'camel-case-expansion': false, 'dot-notation': true, 'parse-numbers': false })
     .strict(false)
     .help()
     .parseAsync();

@@ -24,6 +24,12 @@ export const ERROR_CODES = {
   SHUTTING_DOWN: 'the node is shutting down',
   SESSION_REPLACED: 'a newer connection of the same client and nick took over this session',
   INTERNAL: 'an internal error occurred',
+  // Peer handshake refusals: the link is closed and both sides log why.
+  AUTH_FAILED: 'the peer did not prove knowledge of the cluster secret',
+  CLUSTER_MISMATCH: 'the peer belongs to another cluster',
+  SELF_CONNECTION: 'a node dialled itself',
+  DUPLICATE_LINK: 'the pair of nodes already has a link; the tie-break closed this one',
+  HANDSHAKE_TIMEOUT: 'the handshake did not complete in time',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -11,10 +11,12 @@
  * ```
  */
 
+export * from './backoff.js';
 export * from './codec.js';
 export * from './constants.js';
 export * from './errors.js';
 export * from './hlc.js';
 export * from './schemas/client-frames.js';
 export * from './schemas/common.js';
+export * from './schemas/peer-frames.js';
 export * from './schemas/server-frames.js';

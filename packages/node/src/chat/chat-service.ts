@@ -3,9 +3,9 @@ import {
   type ClientFrame,
   type ClientFrameOf,
   type ErrorCode,
-  encodeFrame,
   type Member,
   type MessageId,
+  type PeerFrameOf,
   PROTOCOL_VERSION,
   type ProtocolError,
   type ServerFrame,
@@ -13,43 +13,64 @@ import {
 import type { Logger } from 'pino';
 import type { NodeConfig } from '../config/schema.js';
 import { ChatError } from '../errors.js';
-import type { MessageStore, VersionVector } from '../store/message-store.js';
+import type { MessageStore } from '../store/message-store.js';
 import { type ClientLink, ClientSession } from './client-session.js';
+import { inboxRoom, LocalRooms, mergeSummaries } from './local-rooms.js';
+import { MessageIntake } from './message-intake.js';
+import { PresenceDirectory } from './presence-directory.js';
 import { advanceCursor, newestWithinBudget, oldestWithinBudget } from './reply-budget.js';
-import { RoomRegistry } from './room-registry.js';
 import { checkNick, checkRoom, checkText, nickKey } from './rules.js';
-import { Sequencer } from './sequencer.js';
 import { TokenBucket } from './token-bucket.js';
+
+export type PresenceDelta = Omit<PeerFrameOf<'presence_delta'>, 'type'>;
+export type PresenceSnapshot = PeerFrameOf<'presence_snapshot'>;
+
+/** What the chat layer needs from the rest of the cluster. */
+export interface ClusterPort {
+  /** Relays a committed local message to every peer; `encoded` is its message frame. */
+  publish(message: ChatMessage, encoded: Buffer): void;
+  /** Tells every peer about a change to this node's sessions. */
+  presenceChanged(delta: PresenceDelta): void;
+  /** Client addresses of the cluster's live nodes, handed to clients for failover. */
+  clientAddresses(): string[];
+}
 
 export interface ChatServiceDeps {
   nodeId: string;
   config: Pick<NodeConfig, 'limits' | 'historyOnJoin'>;
   store: MessageStore;
+  cluster: ClusterPort;
   log: Logger;
   now: () => number;
   newSessionId: () => string;
-  /** Client addresses of the cluster's nodes, handed to clients for failover. */
-  clientAddresses: () => string[];
 }
 
-// Private rooms that hold a user's direct messages are named after the recipient.
-const inboxRoom = (clientId: string) => `@${clientId}`;
+type Ref = { reqId?: number; clientMsgId?: string };
 
 /**
- * The chat rooms of one node: sessions, rooms, presence and fan-out. It takes frames
- * and gives frames through ClientLink, so it runs the same behind real sockets and in
- * tests; it owns no socket, timer or file.
+ * The chat rooms of one node: sessions, rooms, presence and messages. It takes frames
+ * and gives frames through ClientLink and ClusterPort, so it runs the same behind real
+ * sockets and in tests; it owns no socket, timer or file.
  */
 export class ChatService {
   private readonly sessions = new Set<ClientSession>();
   private readonly byNick = new Map<string, ClientSession>();
-  private readonly rooms = new RoomRegistry();
-  private readonly sequencer: Sequencer;
-  // Sends accepted but not yet committed, so a quick resend is not accepted twice.
-  private readonly inFlight = new Map<string, Promise<MessageId>>();
+  private readonly local = new LocalRooms();
+  private readonly intake: MessageIntake;
+  /** Sessions on the other nodes, as they report them. */
+  readonly directory: PresenceDirectory;
 
   constructor(private readonly deps: ChatServiceDeps) {
-    this.sequencer = new Sequencer(deps.nodeId, deps.store, deps.now);
+    this.intake = new MessageIntake({
+      nodeId: deps.nodeId,
+      store: deps.store,
+      now: deps.now,
+      onCommitted: (message, encoded) => {
+        this.local.deliver(message, encoded);
+        deps.cluster.publish(message, encoded);
+      },
+    });
+    this.directory = new PresenceDirectory((room, event, member) => this.local.announce(room, event, member));
   }
 
   get sessionCount(): number {
@@ -74,6 +95,24 @@ export class ChatService {
     }
   }
 
+  /** A message stored here after it came from a peer: deliver it to local clients. */
+  deliverReplicated(message: ChatMessage): void {
+    this.intake.observe(message);
+    this.local.deliver(message);
+  }
+
+  /** This node's sessions and their rooms, for a peer whose link just came up. */
+  presenceSnapshot(): PresenceSnapshot {
+    const sessions = [...this.sessions]
+      .filter((s) => s.isReady)
+      .map((s) => ({
+        clientId: s.identity?.clientId as string,
+        nick: s.identity?.nick as string,
+        rooms: [...s.rooms],
+      }));
+    return { type: 'presence_snapshot', sessions };
+  }
+
   /** The byte stream broke (bad framing or schema): say why and close. */
   handleProtocolError(session: ClientSession, error: ProtocolError): void {
     this.deps.log.warn({ ...session.describe(), code: error.code, err: error.message }, 'protocol error from client');
@@ -81,18 +120,12 @@ export class ChatService {
   }
 
   handleOverflow(session: ClientSession): void {
-    this.deps.log.warn(
-      { ...session.describe(), limit: this.deps.config.limits.maxOutboundBytes },
-      'slow consumer disconnected',
-    );
-    this.closeWithError(
-      session,
-      'SLOW_CONSUMER',
-      `outbound buffer exceeded ${this.deps.config.limits.maxOutboundBytes} bytes; read faster or reconnect`,
-    );
+    const limit = this.deps.config.limits.maxOutboundBytes;
+    this.deps.log.warn({ ...session.describe(), limit }, 'slow consumer disconnected');
+    this.closeWithError(session, 'SLOW_CONSUMER', `outbound buffer exceeded ${limit} bytes; read faster or reconnect`);
   }
 
-  /** The connection is gone; forget the session and tell its rooms. */
+  /** The connection is gone; forget the session and tell its rooms and peers. */
   close(session: ClientSession): void {
     if (!this.sessions.delete(session)) return;
     session.isClosed = true;
@@ -100,19 +133,22 @@ export class ChatService {
     if (!identity) return;
     if (this.byNick.get(nickKey(identity.nick)) === session) this.byNick.delete(nickKey(identity.nick));
     for (const room of [...session.rooms]) this.leaveRoom(session, room);
+    this.local.unregisterClient(session);
+    this.deps.cluster.presenceChanged({ event: 'offline', ...identity });
     this.deps.log.info(session.describe(), 'client disconnected');
   }
 
   /** Drops sessions that have sent nothing (not even a ping) within the idle timeout. */
   sweepIdle(): void {
-    const deadline = this.deps.now() - this.deps.config.limits.idleTimeoutMs;
+    const { idleTimeoutMs } = this.deps.config.limits;
+    const deadline = this.deps.now() - idleTimeoutMs;
     for (const session of this.sessions) {
       if (session.lastHeardAt >= deadline) continue;
       this.deps.log.info(session.describe(), 'idle client disconnected');
       this.closeWithError(
         session,
         'IDLE_TIMEOUT',
-        `nothing received for ${this.deps.config.limits.idleTimeoutMs} ms; send pings to stay connected`,
+        `nothing received for ${idleTimeoutMs} ms; send pings to stay connected`,
       );
     }
   }
@@ -132,10 +168,8 @@ export class ChatService {
     }
     if (frame.type === 'hello') throw new ChatError('UNEXPECTED_FRAME', 'hello was already received', true);
     if (!session.bucket.tryTake()) {
-      throw new ChatError(
-        'RATE_LIMITED',
-        `more than ${this.deps.config.limits.ratePerSec} frames/s (burst ${this.deps.config.limits.rateBurst}); slow down`,
-      );
+      const { ratePerSec, rateBurst } = this.deps.config.limits;
+      throw new ChatError('RATE_LIMITED', `more than ${ratePerSec} frames/s (burst ${rateBurst}); slow down`);
     }
     switch (frame.type) {
       case 'join':
@@ -148,10 +182,18 @@ export class ChatService {
         return this.directMessage(session, frame);
       case 'history':
         return this.history(session, frame);
-      case 'rooms':
-        return session.link.send({ type: 'rooms_reply', reqId: frame.reqId, rooms: this.rooms.summaries() });
+      case 'rooms': {
+        const rooms = mergeSummaries(this.local.counts(), this.directory.roomCounts());
+        return session.link.send({ type: 'rooms_reply', reqId: frame.reqId, rooms });
+      }
       case 'who':
-        return this.who(session, frame);
+        checkRoom(frame.room);
+        return session.link.send({
+          type: 'who_reply',
+          reqId: frame.reqId,
+          room: frame.room,
+          members: this.members(frame.room),
+        });
     }
   }
 
@@ -172,21 +214,21 @@ export class ChatService {
       // The same client reconnected before its old connection was noticed as gone.
       this.closeWithError(holder, 'SESSION_REPLACED', 'replaced by a newer connection of the same client');
     }
-    session.identity = { clientId: frame.clientId, nick: frame.nick };
+    const identity = { clientId: frame.clientId, nick: frame.nick };
+    session.identity = identity;
     this.byNick.set(nickKey(frame.nick), session);
+    this.local.registerClient(session);
+    this.deps.cluster.presenceChanged({ event: 'online', ...identity });
     this.deps.log.info(session.describe(), 'client connected');
+    const { maxMessageLength, idleTimeoutMs } = this.deps.config.limits;
     session.link.send({
       type: 'welcome',
       version: PROTOCOL_VERSION,
       nodeId: this.deps.nodeId,
       sessionId: session.sessionId,
-      clientId: frame.clientId,
-      nick: frame.nick,
-      servers: this.deps.clientAddresses(),
-      limits: {
-        maxMessageLength: this.deps.config.limits.maxMessageLength,
-        idleTimeoutMs: this.deps.config.limits.idleTimeoutMs,
-      },
+      ...identity,
+      servers: this.deps.cluster.clientAddresses(),
+      limits: { maxMessageLength, idleTimeoutMs },
     });
   }
 
@@ -199,6 +241,7 @@ export class ChatService {
     const { room, reqId } = frame;
     checkRoom(room);
     const reply = { type: 'joined' as const, reqId, room };
+    let history: ChatMessage[];
     if (frame.cursor) {
       const missed = this.deps.store.after(room, frame.cursor);
       const page = oldestWithinBudget(missed);
@@ -207,32 +250,25 @@ export class ChatService {
         session.link.send({ ...reply, members: this.members(room), history: page, cursor, complete: false });
         return;
       }
-      this.enterRoom(session, room);
-      session.link.send({
-        ...reply,
-        members: this.members(room),
-        history: missed,
-        cursor: this.position(room),
-        complete: true,
-      });
-      return;
+      history = missed;
+    } else {
+      history = newestWithinBudget(this.deps.store.latest(room, { limit: this.deps.config.historyOnJoin }).messages);
     }
-    const recent = this.deps.store.latest(room, { limit: this.deps.config.historyOnJoin }).messages;
     this.enterRoom(session, room);
-    const history = newestWithinBudget(recent);
-    session.link.send({ ...reply, members: this.members(room), history, cursor: this.position(room), complete: true });
-  }
-
-  private enterRoom(session: ClientSession, room: string): void {
-    if (this.rooms.add(room, session)) this.announce(room, 'joined', session);
+    const cursor = this.deps.store.versionVector(room);
+    session.link.send({ ...reply, members: this.members(room), history, cursor, complete: true });
   }
 
   private members(room: string): Member[] {
-    return [...this.rooms.members(room)].map((s) => s.member(this.deps.nodeId));
+    const local = [...this.local.members(room)].map((s) => s.member(this.deps.nodeId));
+    return [...local, ...this.directory.members(room)];
   }
 
-  private position(room: string): VersionVector {
-    return this.deps.store.versionVector(room);
+  private enterRoom(session: ClientSession, room: string): void {
+    if (!this.local.add(room, session)) return;
+    const member = session.member(this.deps.nodeId);
+    this.local.announce(room, 'joined', member, session);
+    this.deps.cluster.presenceChanged({ event: 'joined', clientId: member.clientId, nick: member.nick, room });
   }
 
   private leave(session: ClientSession, frame: ClientFrameOf<'leave'>): void {
@@ -242,77 +278,37 @@ export class ChatService {
   }
 
   private leaveRoom(session: ClientSession, room: string): void {
-    if (this.rooms.remove(room, session)) this.announce(room, 'left', session);
-  }
-
-  private announce(room: string, event: 'joined' | 'left', subject: ClientSession): void {
-    const bytes = encodeFrame({ type: 'presence', room, event, member: subject.member(this.deps.nodeId) });
-    for (const member of this.rooms.members(room)) if (member !== subject) member.link.sendEncoded(bytes);
+    if (!this.local.remove(room, session)) return;
+    const member = session.member(this.deps.nodeId);
+    this.local.announce(room, 'left', member);
+    this.deps.cluster.presenceChanged({ event: 'left', clientId: member.clientId, nick: member.nick, room });
   }
 
   private send(session: ClientSession, frame: ClientFrameOf<'send'>): void {
-    if (!session.rooms.has(frame.room)) {
-      throw new ChatError('NOT_IN_ROOM', `join "${frame.room}" before sending to it`);
-    }
+    if (!session.rooms.has(frame.room)) throw new ChatError('NOT_IN_ROOM', `join "${frame.room}" before sending to it`);
     checkText(frame.text, this.deps.config.limits.maxMessageLength);
-    this.accept(session, frame.room, frame.text, frame.clientMsgId, (message) => {
-      const bytes = encodeFrame({ type: 'message', ...message });
-      for (const member of this.rooms.members(message.room)) member.link.sendEncoded(bytes);
-    });
+    this.acceptAndAck(session, frame.room, frame.text, frame.clientMsgId);
   }
 
   private directMessage(session: ClientSession, frame: ClientFrameOf<'dm'>): void {
     checkText(frame.text, this.deps.config.limits.maxMessageLength);
-    const recipient = this.byNick.get(nickKey(frame.to));
-    if (!recipient?.identity) throw new ChatError('NO_SUCH_USER', `no user "${frame.to}" is connected`);
-    const to = recipient.identity.nick;
-    this.accept(session, inboxRoom(recipient.identity.clientId), frame.text, frame.clientMsgId, (message) => {
-      if (recipient.isClosed) return;
-      const { room, origin, seq, ...rest } = message;
-      recipient.link.send({ type: 'direct', id: { room, origin, seq }, to, ...rest });
-    });
+    const recipient = this.byNick.get(nickKey(frame.to))?.identity ?? this.directory.findByNick(frame.to);
+    if (!recipient) throw new ChatError('NO_SUCH_USER', `no user "${frame.to}" is connected`);
+    this.acceptAndAck(session, inboxRoom(recipient.clientId), frame.text, frame.clientMsgId);
   }
 
-  /**
-   * Gives a message its id, commits it, delivers it, then acks the sender. A resend
-   * of something already accepted (same clientId and clientMsgId) is acked with the
-   * original id and not delivered again.
-   */
-  private accept(
-    session: ClientSession,
-    room: string,
-    text: string,
-    clientMsgId: string,
-    deliver: (message: ChatMessage) => void,
-  ): void {
-    const from = session.identity;
-    if (!from) return;
-    const key = `${from.clientId}\u0000${clientMsgId}`;
-    const known = this.deps.store.findByClientMsgId(from.clientId, clientMsgId);
-    const pending = known ? Promise.resolve(known) : this.inFlight.get(key);
-    if (pending) {
-      pending.then(
-        (id) => session.link.send({ type: 'ack', clientMsgId, id }),
-        () => this.sendError(session, 'INTERNAL', 'the message could not be stored; retry', { clientMsgId }),
-      );
-      return;
-    }
-    const message = this.sequencer.next(room, { clientId: from.clientId, nick: from.nick }, text, clientMsgId);
-    const id: MessageId = { room: message.room, origin: message.origin, seq: message.seq };
-    const committed = this.deps.store.append(message).then(() => id);
-    this.inFlight.set(key, committed);
-    committed
-      .then(
-        () => {
-          deliver(message);
-          if (!session.isClosed) session.link.send({ type: 'ack', clientMsgId, id });
-        },
-        (err: unknown) => {
-          this.deps.log.error({ err, room, clientMsgId }, 'store append failed; message not acked');
-          this.sendError(session, 'INTERNAL', 'the message could not be stored; retry', { clientMsgId });
-        },
-      )
-      .finally(() => this.inFlight.delete(key));
+  private acceptAndAck(session: ClientSession, room: string, text: string, clientMsgId: string): void {
+    const identity = session.identity;
+    if (!identity) return;
+    this.intake.accept(identity, room, text, clientMsgId).then(
+      (id: MessageId) => {
+        if (!session.isClosed) session.link.send({ type: 'ack', clientMsgId, id });
+      },
+      (err: unknown) => {
+        this.deps.log.error({ err, room, clientMsgId }, 'store append failed; message not acked');
+        this.sendError(session, 'INTERNAL', 'the message could not be stored; retry', { clientMsgId });
+      },
+    );
   }
 
   private history(session: ClientSession, frame: ClientFrameOf<'history'>): void {
@@ -326,14 +322,8 @@ export class ChatService {
     session.link.send({ type: 'history_reply', reqId: frame.reqId, room: frame.room, messages, hasMore });
   }
 
-  private who(session: ClientSession, frame: ClientFrameOf<'who'>): void {
-    checkRoom(frame.room);
-    const members = [...this.rooms.members(frame.room)].map((s) => s.member(this.deps.nodeId));
-    session.link.send({ type: 'who_reply', reqId: frame.reqId, room: frame.room, members });
-  }
-
   private fail(session: ClientSession, frame: ClientFrame, err: unknown): void {
-    const ref = {
+    const ref: Ref = {
       ...('reqId' in frame ? { reqId: frame.reqId } : {}),
       ...('clientMsgId' in frame ? { clientMsgId: frame.clientMsgId } : {}),
     };
@@ -347,21 +337,11 @@ export class ChatService {
     this.sendError(session, 'INTERNAL', 'internal error; the request was not carried out', ref);
   }
 
-  private sendError(
-    session: ClientSession,
-    code: ErrorCode,
-    message: string,
-    ref: { reqId?: number; clientMsgId?: string },
-  ): void {
+  private sendError(session: ClientSession, code: ErrorCode, message: string, ref: Ref): void {
     if (!session.isClosed) session.link.send({ type: 'error', code, message, fatal: false, ...ref });
   }
 
-  private closeWithError(
-    session: ClientSession,
-    code: ErrorCode,
-    message: string,
-    ref: { reqId?: number; clientMsgId?: string } = {},
-  ): void {
+  private closeWithError(session: ClientSession, code: ErrorCode, message: string, ref: Ref = {}): void {
     const frame: ServerFrame = { type: 'error', code, message, fatal: true, ...ref };
     session.link.closeWith(frame);
     this.close(session);

@@ -20,9 +20,12 @@ export function checkRoom(room: string): void {
   }
 }
 
+/** Length counts Unicode characters (code points), so an emoji is one. */
 export function checkText(text: string, maxLength: number): void {
-  if (text.length > maxLength) {
-    throw new ChatError('MESSAGE_TOO_LONG', `message of ${text.length} characters exceeds the limit of ${maxLength}`);
+  // UTF-16 length bounds the code point count from above: count only when it matters.
+  const length = text.length > maxLength ? [...text].length : text.length;
+  if (length > maxLength) {
+    throw new ChatError('MESSAGE_TOO_LONG', `message of ${length} characters exceeds the limit of ${maxLength}`);
   }
   if (text.trim().length === 0) throw new ChatError('EMPTY_MESSAGE', 'message text is empty');
 }

@@ -19,6 +19,14 @@ export class Sequencer {
     this.clock = new HybridLogicalClock(now);
   }
 
+  /**
+   * Forgets the room's counter after a failed commit, so the next message takes the
+   * seq after the last one actually stored: sequences stay without gaps.
+   */
+  resync(room: string): void {
+    this.lastSeq.delete(room);
+  }
+
   next(room: string, from: Sender, text: string, clientMsgId: string): ChatMessage {
     const seq = (this.lastSeq.get(room) ?? this.store.highestSeq(room, this.nodeId)) + 1;
     this.lastSeq.set(room, seq);

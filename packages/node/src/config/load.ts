@@ -15,7 +15,7 @@ export function loadConfig(file: string | undefined, overrides: Json = {}): Node
   const merged = deepMerge(fromFile, normaliseOverrides(overrides));
   const parsed = NodeConfig.safeParse(merged, { reportInput: true });
   if (parsed.success) return parsed.data;
-  const lines = parsed.error.issues.map((issue) => describeIssue(issue, file, overrides));
+  const lines = parsed.error.issues.flatMap((issue) => describeIssue(issue, file, overrides));
   throw new ConfigError(lines.join('\n'));
 }
 
@@ -38,20 +38,53 @@ function readConfigFile(file: string): Json {
   return value as Json;
 }
 
-// Flags arrive as strings or numbers from yargs; lists may be given comma-separated.
-function normaliseOverrides(overrides: Json): Json {
-  const out: Json = { ...overrides };
-  if (typeof out.seeds === 'string') out.seeds = out.seeds.split(',').filter((s) => s.length > 0);
+// Flags arrive as strings (yargs is told not to guess numbers): a field the schema
+// wants as a number is converted here, so "--nodeId 42" stays the string "42". Lists
+// may be given comma-separated.
+function normaliseOverrides(overrides: Json, schema: z.ZodType = NodeConfig): Json {
+  const out: Json = {};
+  for (const [key, value] of Object.entries(overrides)) {
+    const field = fieldSchema(schema, key);
+    if (isPlainObject(value)) out[key] = field ? normaliseOverrides(value, field) : value;
+    else if (typeof value === 'string' && field && baseType(field) === 'number' && /^-?\d+(\.\d+)?$/.test(value)) {
+      out[key] = Number(value);
+    } else if (typeof value === 'string' && field && baseType(field) === 'array') {
+      out[key] = value.split(',').filter((item) => item.length > 0);
+    } else out[key] = value;
+  }
   return out;
 }
 
-function describeIssue(issue: z.core.$ZodIssue, file: string | undefined, overrides: Json): string {
+// The schema's field `key`, through defaults and optionals; undefined when unknown.
+function fieldSchema(schema: z.ZodType, key: string): z.ZodType | undefined {
+  const inner = unwrap(schema);
+  const shape = (inner as unknown as { shape?: Record<string, z.ZodType> }).shape;
+  return shape && Object.hasOwn(shape, key) ? shape[key] : undefined;
+}
+
+function baseType(schema: z.ZodType): string {
+  return unwrap(schema)._zod.def.type;
+}
+
+function unwrap(schema: z.ZodType): z.ZodType {
+  let current = schema;
+  for (;;) {
+    const def = current._zod.def as { type: string; innerType?: z.ZodType };
+    if ((def.type === 'default' || def.type === 'optional') && def.innerType) current = def.innerType;
+    else return current;
+  }
+}
+
+function describeIssue(issue: z.core.$ZodIssue, file: string | undefined, overrides: Json): string[] {
   const path = issue.path.map(String);
-  const field = issue.code === 'unrecognized_keys' ? [...path, ...issue.keys].join('.') : path.join('.');
-  const source = hasPath(overrides, path) || !file ? `--${field}` : `${file}: ${field || '(top level)'}`;
-  const message = issue.code === 'unrecognized_keys' ? 'unknown field' : issue.message;
-  const got = 'input' in issue && issue.code !== 'unrecognized_keys' ? `, got ${JSON.stringify(issue.input)}` : '';
-  return `${source}: ${message}${got}`;
+  const where = (fieldPath: string[]) => {
+    const field = fieldPath.join('.') || '(top level)';
+    return hasPath(overrides, fieldPath) || !file ? `--${field}` : `${file}: ${field}`;
+  };
+  if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => `${where([...path, key])}: unknown field`);
+  const input = 'input' in issue ? issue.input : undefined;
+  if (input === undefined) return [`${where(path)}: required field is missing`];
+  return [`${where(path)}: ${issue.message}, got ${JSON.stringify(input)}`];
 }
 
 function hasPath(obj: Json, path: string[]): boolean {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  DEFAULT_ANTI_ENTROPY_MS,
   DEFAULT_DEAD_AFTER_MS,
   DEFAULT_HEARTBEAT_MS,
   DEFAULT_HISTORY_ON_JOIN,
@@ -38,6 +39,9 @@ export const NodeConfig = z.strictObject({
   cluster: z.string().min(1).default('meshchat'),
   // Address the listeners bind to.
   host: z.string().min(1).default('127.0.0.1'),
+  // Host other nodes and clients use to reach this one; defaults to `host` (or
+  // 127.0.0.1 when binding every interface). Set it when nodes run on several hosts.
+  advertiseHost: z.string().min(1).optional(),
   clientPort: Port,
   peerPort: Port,
   httpPort: Port,
@@ -45,6 +49,7 @@ export const NodeConfig = z.strictObject({
   seeds: z.array(HostPort).default([]),
   clusterSecret: z.string().min(16, { error: 'expected at least 16 characters' }),
   historyOnJoin: z.int().min(0).max(1000).default(DEFAULT_HISTORY_ON_JOIN),
+  antiEntropyMs: PositiveInt.default(DEFAULT_ANTI_ENTROPY_MS),
   limits: LimitsConfig.default(LimitsConfig.parse({})),
   heartbeat: HeartbeatConfig.default(HeartbeatConfig.parse({})),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),

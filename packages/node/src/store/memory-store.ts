@@ -4,8 +4,9 @@ import type { HistoryPage, MessageStore, VersionVector } from './message-store.j
 interface RoomLog {
   // Per origin, messages by seq: index i holds seq i + 1.
   byOrigin: Map<string, ChatMessage[]>;
-  // Every message of the room in (hlc, origin) order, for history pages.
+  // Every message of the room but aliases, in (hlc, origin) order, for history pages.
   byHlc: ChatMessage[];
+  aliases: Set<ChatMessage>;
 }
 
 /** Keeps everything in memory; for tests and nodes that need no history across restarts. */
@@ -13,7 +14,7 @@ export class MemoryStore implements MessageStore {
   private readonly roomLogs = new Map<string, RoomLog>();
   private readonly dedupe = new Map<string, MessageId>();
 
-  async append(message: ChatMessage): Promise<void> {
+  async append(message: ChatMessage, options: { isAlias?: boolean } = {}): Promise<void> {
     const log = this.roomLog(message.room);
     const fromOrigin = log.byOrigin.get(message.origin) ?? [];
     if (message.seq !== fromOrigin.length + 1) {
@@ -23,6 +24,10 @@ export class MemoryStore implements MessageStore {
     }
     fromOrigin.push(message);
     log.byOrigin.set(message.origin, fromOrigin);
+    if (options.isAlias) {
+      log.aliases.add(message);
+      return;
+    }
     insertSorted(log.byHlc, message);
     this.dedupe.set(dedupeKey(message.from.clientId, message.clientMsgId), {
       room: message.room,
@@ -57,8 +62,15 @@ export class MemoryStore implements MessageStore {
     const log = this.roomLogs.get(room);
     if (!log) return [];
     const missing: ChatMessage[] = [];
-    for (const [origin, messages] of log.byOrigin) missing.push(...messages.slice(cursor[origin] ?? 0));
+    for (const [origin, messages] of log.byOrigin) {
+      for (const message of messages.slice(cursor[origin] ?? 0)) if (!log.aliases.has(message)) missing.push(message);
+    }
     return missing.sort(compareMessages);
+  }
+
+  range(room: string, origin: string, fromSeq: number, limit: number): ChatMessage[] {
+    const messages = this.roomLogs.get(room)?.byOrigin.get(origin) ?? [];
+    return messages.slice(Math.max(0, fromSeq - 1), Math.max(0, fromSeq - 1) + limit);
   }
 
   rooms(): string[] {
@@ -70,7 +82,7 @@ export class MemoryStore implements MessageStore {
   private roomLog(room: string): RoomLog {
     let log = this.roomLogs.get(room);
     if (!log) {
-      log = { byOrigin: new Map(), byHlc: [] };
+      log = { byOrigin: new Map(), byHlc: [], aliases: new Set() };
       this.roomLogs.set(room, log);
     }
     return log;

@@ -16,8 +16,12 @@ export interface HistoryPage {
  * replication layer holds back a message until its predecessor is stored.
  */
 export interface MessageStore {
-  /** Resolves once the message is committed; only then may it be acked or relayed. */
-  append(message: ChatMessage): Promise<void>;
+  /**
+   * Resolves once the message is committed; only then may it be acked or relayed. An
+   * alias (a second copy of one client message under another id) counts in the
+   * version vector and is served to peers, but never to clients.
+   */
+  append(message: ChatMessage, options?: { isAlias?: boolean }): Promise<void>;
   /** The id already given to a client's message, for dedupe of resends. */
   findByClientMsgId(clientId: string, clientMsgId: string): MessageId | undefined;
   /** Highest contiguous seq stored for (room, origin); 0 when none. */
@@ -27,6 +31,8 @@ export interface MessageStore {
   latest(room: string, options: { before?: number; limit: number }): HistoryPage;
   /** Every message with seq > cursor[origin] (0 for origins the cursor lacks), in hlc order. */
   after(room: string, cursor: Cursor): ChatMessage[];
+  /** Up to `limit` messages of one (room, origin) from `fromSeq` on, aliases included. */
+  range(room: string, origin: string, fromSeq: number, limit: number): ChatMessage[];
   rooms(): string[];
   close(): Promise<void>;
 }

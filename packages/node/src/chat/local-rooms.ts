@@ -1,0 +1,93 @@
+import { type ChatMessage, encodeFrame, type Member, type RoomSummary } from '@meshchat/protocol';
+import type { ClientSession } from './client-session.js';
+
+/** Rooms that hold a user's direct messages are named after the recipient's clientId. */
+export const inboxRoom = (clientId: string) => `@${clientId}`;
+const inboxOwner = (room: string) => (room.startsWith('@') ? room.slice(1) : undefined);
+
+/**
+ * This node's sessions in their rooms, and delivery to them: a room message is encoded
+ * once and the same bytes go to every member; a message in an inbox room goes to the
+ * recipient's sessions as a `direct` frame.
+ */
+export class LocalRooms {
+  private readonly rooms = new Map<string, Set<ClientSession>>();
+  private readonly byClientId = new Map<string, Set<ClientSession>>();
+
+  /** Returns false when the session was already in the room. */
+  add(room: string, session: ClientSession): boolean {
+    let members = this.rooms.get(room);
+    if (!members) {
+      members = new Set();
+      this.rooms.set(room, members);
+    }
+    if (members.has(session)) return false;
+    members.add(session);
+    session.rooms.add(room);
+    return true;
+  }
+
+  /** Returns false when the session was not in the room. */
+  remove(room: string, session: ClientSession): boolean {
+    const members = this.rooms.get(room);
+    if (!members?.delete(session)) return false;
+    session.rooms.delete(room);
+    if (members.size === 0) this.rooms.delete(room);
+    return true;
+  }
+
+  members(room: string): ReadonlySet<ClientSession> {
+    return this.rooms.get(room) ?? new Set();
+  }
+
+  /** Local member counts per room. */
+  counts(): Map<string, number> {
+    return new Map([...this.rooms].map(([name, members]) => [name, members.size]));
+  }
+
+  registerClient(session: ClientSession): void {
+    const clientId = session.identity?.clientId;
+    if (clientId === undefined) return;
+    let sessions = this.byClientId.get(clientId);
+    if (!sessions) {
+      sessions = new Set();
+      this.byClientId.set(clientId, sessions);
+    }
+    sessions.add(session);
+  }
+
+  unregisterClient(session: ClientSession): void {
+    const clientId = session.identity?.clientId;
+    const sessions = clientId === undefined ? undefined : this.byClientId.get(clientId);
+    if (!sessions?.delete(session)) return;
+    if (sessions.size === 0) this.byClientId.delete(clientId as string);
+  }
+
+  /** Delivers a stored message, accepted here or replicated from a peer. */
+  deliver(message: ChatMessage, encoded?: Buffer): void {
+    const recipient = inboxOwner(message.room);
+    if (recipient === undefined) {
+      const bytes = encoded ?? encodeFrame({ type: 'message', ...message });
+      for (const member of this.members(message.room)) member.link.sendEncoded(bytes);
+      return;
+    }
+    const { room, origin, seq, ...rest } = message;
+    for (const session of this.byClientId.get(recipient) ?? []) {
+      const to = session.identity?.nick ?? '';
+      session.link.send({ type: 'direct', id: { room, origin, seq }, to, ...rest });
+    }
+  }
+
+  /** Tells a room's local members that someone joined or left. */
+  announce(room: string, event: 'joined' | 'left', member: Member, except?: ClientSession): void {
+    const bytes = encodeFrame({ type: 'presence', room, event, member });
+    for (const session of this.members(room)) if (session !== except) session.link.sendEncoded(bytes);
+  }
+}
+
+/** Rooms with their member counts across the cluster, sorted by name. */
+export function mergeSummaries(...counts: Map<string, number>[]): RoomSummary[] {
+  const total = new Map<string, number>();
+  for (const map of counts) for (const [name, n] of map) total.set(name, (total.get(name) ?? 0) + n);
+  return [...total].map(([name, members]) => ({ name, members })).sort((a, b) => a.name.localeCompare(b.name));
+}

@@ -1,0 +1,57 @@
+import { type ChatMessage, encodeFrame, type MessageId } from '@meshchat/protocol';
+import type { MessageStore } from '../store/message-store.js';
+import type { Identity } from './client-session.js';
+import { Sequencer } from './sequencer.js';
+
+export interface MessageIntakeDeps {
+  nodeId: string;
+  store: MessageStore;
+  now: () => number;
+  /** A message accepted here is committed: deliver it and relay it, with one encoding. */
+  onCommitted: (message: ChatMessage, encoded: Buffer) => void;
+}
+
+/**
+ * Accepts messages from this node's clients: gives each its id, commits it, and only
+ * then hands it on. A resend of something already accepted (same clientId and
+ * clientMsgId), here or on a node that replicated it to us, gets the original id and
+ * is not delivered again (design.md guarantee 2).
+ */
+export class MessageIntake {
+  private readonly sequencer: Sequencer;
+  // Accepted but not yet committed, so a quick resend is not accepted twice.
+  private readonly inFlight = new Map<string, Promise<MessageId>>();
+
+  constructor(private readonly deps: MessageIntakeDeps) {
+    this.sequencer = new Sequencer(deps.nodeId, deps.store, deps.now);
+  }
+
+  /** Observes a replicated message's clock, so later local ids order after it. */
+  observe(message: ChatMessage): void {
+    this.sequencer.clock.observe(message.hlc);
+  }
+
+  /** Resolves with the message's id once it is committed (or was already). */
+  accept(from: Identity, room: string, text: string, clientMsgId: string): Promise<MessageId> {
+    const key = `${from.clientId}\u0000${clientMsgId}`;
+    const known = this.deps.store.findByClientMsgId(from.clientId, clientMsgId);
+    if (known) return Promise.resolve(known);
+    const pending = this.inFlight.get(key);
+    if (pending) return pending;
+    const message = this.sequencer.next(room, { clientId: from.clientId, nick: from.nick }, text, clientMsgId);
+    const id: MessageId = { room: message.room, origin: message.origin, seq: message.seq };
+    const committed = this.deps.store.append(message).then(() => {
+      this.deps.onCommitted(message, encodeFrame({ type: 'message', ...message }));
+      return id;
+    });
+    this.inFlight.set(key, committed);
+    committed.then(
+      () => this.inFlight.delete(key),
+      () => {
+        this.inFlight.delete(key);
+        this.sequencer.resync(room);
+      },
+    );
+    return committed;
+  }
+}

@@ -1,0 +1,193 @@
+import { connect, type Socket } from 'node:net';
+import { backoffDelay, type PeerFrame } from '@meshchat/protocol';
+import type { Logger } from 'pino';
+import { PEER_BACKOFF } from '../constants.js';
+import { type PeerHello, PeerLink, type PeerLinkIdentity } from './peer-link.js';
+
+export interface MeshHandlers {
+  onLinkUp(nodeId: string, hello: PeerHello): void;
+  onLinkDown(nodeId: string): void;
+  onFrame(nodeId: string, frame: PeerFrame): void;
+}
+
+export interface MeshDeps {
+  identity: PeerLinkIdentity;
+  seeds: readonly string[];
+  /** Peer addresses of members the mesh should keep a link to. */
+  wantedPeers: () => Map<string, string>;
+  handlers: MeshHandlers;
+  random: () => number;
+  log: Logger;
+}
+
+interface DialState {
+  attempt: number;
+  notBefore: number;
+  inFlight: boolean;
+}
+
+/**
+ * The full mesh: one authenticated link per pair of nodes. Dials the seeds and every
+ * live member it has no link to (with backoff and jitter), accepts links from others,
+ * and when two nodes dial each other at once keeps the link opened by the node with
+ * the smaller id, on both sides alike.
+ */
+export class Mesh {
+  private readonly links = new Map<string, PeerLink>();
+  private readonly dials = new Map<string, DialState>();
+  // Which node answered at a seed address, so a linked seed is not dialled again.
+  private readonly seedNodes = new Map<string, string>();
+  // Links still in their handshake, so close() can end them too.
+  private readonly pending = new Set<PeerLink>();
+  private isClosed = false;
+
+  constructor(private readonly deps: MeshDeps) {}
+
+  get linkedPeers(): string[] {
+    return [...this.links.keys()];
+  }
+
+  isLinked(nodeId: string): boolean {
+    return this.links.has(nodeId);
+  }
+
+  outboundBytes(nodeId: string): number {
+    return this.links.get(nodeId)?.outboundBytes ?? 0;
+  }
+
+  send(nodeId: string, frame: PeerFrame): boolean {
+    const link = this.links.get(nodeId);
+    if (!link) return false;
+    link.send(frame);
+    return true;
+  }
+
+  sendEncoded(nodeId: string, bytes: Buffer): boolean {
+    const link = this.links.get(nodeId);
+    if (!link) return false;
+    link.sendEncoded(bytes);
+    return true;
+  }
+
+  /** The same bytes to every linked peer: encode once, write many. */
+  broadcastEncoded(bytes: Buffer): void {
+    for (const link of this.links.values()) link.sendEncoded(bytes);
+  }
+
+  accept(socket: Socket): void {
+    if (this.isClosed) {
+      socket.destroy();
+      return;
+    }
+    this.pending.add(new PeerLink(socket, false, this.deps.identity, this.linkHandlers(undefined), this.deps.log));
+  }
+
+  /** Dials whatever should be linked and is not; called every heartbeat. */
+  maintain(now: number): void {
+    if (this.isClosed) return;
+    const targets = new Map<string, string | undefined>();
+    for (const seed of this.deps.seeds) {
+      const known = this.seedNodes.get(seed);
+      if (!known || !this.links.has(known)) targets.set(seed, known);
+    }
+    for (const [nodeId, address] of this.deps.wantedPeers()) {
+      if (!this.links.has(nodeId)) targets.set(address, nodeId);
+    }
+    for (const [address] of targets) this.maybeDial(address, now);
+  }
+
+  /** Drops the link to a peer, e.g. one declared dead. */
+  disconnect(nodeId: string, message: string): void {
+    this.links.get(nodeId)?.close('SHUTTING_DOWN', message);
+  }
+
+  close(): void {
+    this.isClosed = true;
+    for (const link of [...this.links.values()]) link.close('SHUTTING_DOWN', 'the node is shutting down');
+    for (const link of this.pending) link.close('SHUTTING_DOWN', 'the node is shutting down');
+  }
+
+  private maybeDial(address: string, now: number): void {
+    const dial = this.dials.get(address) ?? { attempt: 0, notBefore: 0, inFlight: false };
+    this.dials.set(address, dial);
+    if (dial.inFlight || dial.notBefore > now) return;
+    dial.inFlight = true;
+    const [host, port] = splitAddress(address);
+    const socket = connect({ host, port, noDelay: true });
+    const failed = (reason: string) => {
+      if (!dial.inFlight) return;
+      dial.inFlight = false;
+      dial.notBefore = Date.now() + backoffDelay(dial.attempt++, PEER_BACKOFF, this.deps.random);
+      this.deps.log.debug({ address, reason, attempt: dial.attempt }, 'peer dial failed');
+    };
+    socket.once('error', (err: NodeJS.ErrnoException) => failed(err.code ?? err.message));
+    socket.once('connect', () => {
+      socket.removeAllListeners('error');
+      const link = new PeerLink(socket, true, this.deps.identity, this.linkHandlers(address), this.deps.log);
+      this.pending.add(link);
+      socket.once('close', () => failed('closed during handshake'));
+    });
+  }
+
+  private linkHandlers(dialedAddress: string | undefined) {
+    return {
+      onEstablished: (link: PeerLink) => {
+        this.pending.delete(link);
+        if (dialedAddress) {
+          const dial = this.dials.get(dialedAddress);
+          if (dial) {
+            dial.inFlight = false;
+            dial.attempt = 0;
+          }
+          if (link.nodeId) this.seedNodes.set(dialedAddress, link.nodeId);
+        }
+        this.register(link);
+      },
+      onFrame: (link: PeerLink, frame: PeerFrame) => {
+        if (this.links.get(link.nodeId as string) === link) this.deps.handlers.onFrame(link.nodeId as string, frame);
+      },
+      onClosed: (link: PeerLink, wasEstablished: boolean) => {
+        this.pending.delete(link);
+        const nodeId = link.nodeId as string;
+        if (!wasEstablished || this.links.get(nodeId) !== link) return;
+        // Our own shutdown is not news about the peer.
+        if (this.isClosed) return;
+        this.links.delete(nodeId);
+        this.deps.log.info({ peer: nodeId }, 'peer link down');
+        this.deps.handlers.onLinkDown(nodeId);
+      },
+    };
+  }
+
+  private register(link: PeerLink): void {
+    const nodeId = link.nodeId as string;
+    const existing = this.links.get(nodeId);
+    if (existing && !this.shouldReplace(existing, link)) {
+      link.close('DUPLICATE_LINK', 'a link between these nodes already exists');
+      return;
+    }
+    this.links.set(nodeId, link);
+    existing?.close('DUPLICATE_LINK', 'replaced by another link between these nodes');
+    this.deps.log.info(
+      { peer: nodeId, remote: link.remoteAddress, dialer: link.isDialer, replaced: existing !== undefined },
+      'peer link up',
+    );
+    // Also after a replacement: the peer may have restarted, so membership, presence
+    // and anti-entropy start over on the new link.
+    this.deps.handlers.onLinkUp(nodeId, link.remote as PeerHello);
+  }
+
+  // Both sides keep the link dialled by the smaller node id; between two links dialled
+  // by the same side the newer wins (the older is likely half-open after a restart).
+  private shouldReplace(existing: PeerLink, candidate: PeerLink): boolean {
+    if (existing.isDialer === candidate.isDialer) return true;
+    const selfId = this.deps.identity.hello().nodeId;
+    const preferredDialerIsSelf = selfId < (candidate.nodeId as string);
+    return candidate.isDialer === preferredDialerIsSelf;
+  }
+}
+
+function splitAddress(address: string): [string, number] {
+  const index = address.lastIndexOf(':');
+  return [address.slice(0, index).replace(/^\[|\]$/g, ''), Number(address.slice(index + 1))];
+}

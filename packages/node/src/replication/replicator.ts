@@ -1,0 +1,96 @@
+import type { ChatMessage, MessageId, PeerFrameOf } from '@meshchat/protocol';
+import type { Logger } from 'pino';
+import { HOLDBACK_LIMIT } from '../constants.js';
+import type { MessageStore } from '../store/message-store.js';
+
+export interface ReplicatorDeps {
+  nodeId: string;
+  store: MessageStore;
+  /** Hands a newly stored message from elsewhere to local clients. */
+  deliver: (message: ChatMessage) => void;
+  /** Asks a peer for what we miss (anti-entropy), after a gap was seen on its link. */
+  requestSync: (nodeId: string) => void;
+  log: Logger;
+}
+
+const streamKey = (room: string, origin: string) => `${room}\u0000${origin}`;
+
+/**
+ * Takes messages from other nodes, live or from anti-entropy, and stores and delivers
+ * each exactly once, per (room, origin) in seq order: a message whose predecessor has
+ * not arrived is held back until it does. A second copy of a client's message (same
+ * sender and clientMsgId under another id, after a failover resend) is stored as an
+ * alias: it counts in the version vector, so vectors still agree, but is not delivered.
+ */
+export class Replicator {
+  // Next seq to accept per (room, origin): stored or being stored already.
+  private readonly expected = new Map<string, number>();
+  private readonly holdback = new Map<string, Map<number, ChatMessage>>();
+
+  constructor(private readonly deps: ReplicatorDeps) {}
+
+  /** Messages waiting for a predecessor, for /cluster and metrics. */
+  get heldBack(): number {
+    let count = 0;
+    for (const held of this.holdback.values()) count += held.size;
+    return count;
+  }
+
+  receive(from: string, message: ChatMessage): void {
+    // This node is the authority for its own sequences; copies coming back are old.
+    if (message.origin === this.deps.nodeId) return;
+    const key = streamKey(message.room, message.origin);
+    const next = this.expected.get(key) ?? this.deps.store.highestSeq(message.room, message.origin) + 1;
+    if (message.seq < next) return;
+    if (message.seq > next) {
+      this.holdBack(key, message);
+      this.deps.requestSync(from);
+      return;
+    }
+    this.accept(key, message);
+    const held = this.holdback.get(key);
+    while (held && held.size > 0) {
+      const following = held.get((this.expected.get(key) as number) ?? 0);
+      if (!following) break;
+      held.delete(following.seq);
+      this.accept(key, following);
+    }
+    if (held?.size === 0) this.holdback.delete(key);
+  }
+
+  receiveBatch(from: string, batch: PeerFrameOf<'sync_batch'>): void {
+    for (const message of batch.messages) this.receive(from, message);
+  }
+
+  private accept(key: string, message: ChatMessage): void {
+    this.expected.set(key, message.seq + 1);
+    const known = this.deps.store.findByClientMsgId(message.from.clientId, message.clientMsgId);
+    const isAlias = known !== undefined && !isSameId(known, message);
+    this.deps.store.append(message, { isAlias }).then(
+      () => {
+        if (!isAlias) this.deps.deliver(message);
+      },
+      (err: unknown) => {
+        // Not stored: forget it so anti-entropy brings it again.
+        this.expected.set(key, Math.min(this.expected.get(key) ?? message.seq, message.seq));
+        this.deps.log.error(
+          { err, room: message.room, origin: message.origin, seq: message.seq },
+          'storing a replicated message failed',
+        );
+      },
+    );
+  }
+
+  private holdBack(key: string, message: ChatMessage): void {
+    let held = this.holdback.get(key);
+    if (!held) {
+      held = new Map();
+      this.holdback.set(key, held);
+    }
+    if (held.size < HOLDBACK_LIMIT) held.set(message.seq, message);
+  }
+}
+
+function isSameId(id: MessageId, message: ChatMessage): boolean {
+  return id.room === message.room && id.origin === message.origin && id.seq === message.seq;
+}
