@@ -47,6 +47,10 @@ export const DEFAULT_DEAD_AFTER_MS = 3000;
 // or silent connections cannot pile up on the peer port.
 export const PEER_HANDSHAKE_TIMEOUT_MS = 5000;
 
+// Handshake frames are a few hundred bytes; an unauthenticated stranger cannot make
+// the node buffer more than this.
+export const PEER_HANDSHAKE_MAX_FRAME_BYTES = 4096;
+
 // Peers exchange anti-entropy batches, larger than client frames; batches are cut
 // well below this (SYNC_BATCH_BYTES).
 export const PEER_MAX_FRAME_BYTES = 8 * 1024 * 1024;
@@ -56,6 +60,10 @@ export const PEER_MAX_OUTBOUND_BYTES = 64 * 1024 * 1024;
 
 // Redialling a lost peer: exponential backoff with full jitter between these bounds.
 export const PEER_BACKOFF = { initialMs: 100, maxMs: 5000 };
+
+// A member held dead is redialled this seldom, so a healed partition rejoins without
+// a dead node's address costing a connection attempt every heartbeat.
+export const DEAD_PEER_RETRY_MS = 5000;
 
 // Peers asked to probe a suspect on our behalf (SWIM's k; memberlist uses 3).
 export const INDIRECT_PROBES = 3;

@@ -97,7 +97,8 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
       hello: () => ({ ...self, cluster: config.cluster, incarnation: membership.selfState().incarnation }),
     },
     seeds: config.seeds,
-    wantedPeers: () => new Map(membership.liveMembers().map((m) => [m.nodeId, m.peerAddress])),
+    wantedPeers: () =>
+      new Map(membership.others().map((m) => [m.nodeId, { address: m.peerAddress, isDead: m.state === 'dead' }])),
     random: Math.random,
     log,
     handlers: {

@@ -39,7 +39,7 @@ export interface FrameDecoderOptions {
  * small the chunks are; frames that arrive whole are decoded in place.
  */
 export class FrameDecoder<S extends FrameSchemas> {
-  private readonly maxFrameBytes: number;
+  private maxFrameBytes: number;
   private readonly header = Buffer.alloc(LENGTH_PREFIX_BYTES);
   private headerFilled = 0;
   private body: Buffer | undefined;
@@ -53,6 +53,14 @@ export class FrameDecoder<S extends FrameSchemas> {
     this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
   }
 
+  /**
+   * Changes the limit for frames whose length prefix has not been read yet, e.g. to
+   * allow larger frames once a peer has authenticated.
+   */
+  setMaxFrameBytes(maxFrameBytes: number): void {
+    this.maxFrameBytes = maxFrameBytes;
+  }
+
   /** Bytes of the frame in progress received so far, prefix included; at most one frame. */
   get bufferedBytes(): number {
     return this.body ? LENGTH_PREFIX_BYTES + this.bodyFilled : this.headerFilled;
@@ -60,44 +68,69 @@ export class FrameDecoder<S extends FrameSchemas> {
 
   push(chunk: Uint8Array): DecodeResult<FrameOf<S>> {
     const frames: FrameOf<S>[] = [];
-    if (this.failure) return { frames, error: this.failure };
+    const error = this.pushEach(chunk, (frame) => frames.push(frame));
+    return error ? { frames, error } : { frames };
+  }
+
+  /**
+   * Like push, but hands each frame to `onFrame` as soon as it is decoded, before the
+   * rest of the chunk is read: a consumer may change the limits (setMaxFrameBytes)
+   * between frames. Returns the error that failed the stream, if any. Errors thrown
+   * by `onFrame` are the caller's and propagate unchanged.
+   */
+  pushEach(chunk: Uint8Array, onFrame: (frame: FrameOf<S>) => void): ProtocolError | undefined {
+    if (this.failure) return this.failure;
     const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    try {
-      let offset = 0;
-      while (offset < buf.length) {
-        if (this.body) {
-          offset = this.fillBody(buf, offset, frames);
-          continue;
-        }
-        if (this.headerFilled === 0 && buf.length - offset >= LENGTH_PREFIX_BYTES) {
-          const length = this.checkLength(buf.readUInt32BE(offset));
-          const end = offset + LENGTH_PREFIX_BYTES + length;
-          if (end <= buf.length) {
-            frames.push(this.decodePayload(buf.subarray(offset + LENGTH_PREFIX_BYTES, end)));
-            offset = end;
-          } else {
-            this.startBody(length);
-            offset += LENGTH_PREFIX_BYTES;
-          }
-          continue;
-        }
-        const take = Math.min(LENGTH_PREFIX_BYTES - this.headerFilled, buf.length - offset);
-        buf.copy(this.header, this.headerFilled, offset, offset + take);
-        this.headerFilled += take;
-        offset += take;
-        if (this.headerFilled === LENGTH_PREFIX_BYTES) {
-          this.headerFilled = 0;
-          this.startBody(this.checkLength(this.header.readUInt32BE(0)));
-        }
+    let offset = 0;
+    while (offset < buf.length) {
+      let frame: FrameOf<S> | undefined;
+      try {
+        [frame, offset] = this.nextFrame(buf, offset);
+      } catch (err) {
+        this.failure = err instanceof ProtocolError ? err : new ProtocolError('MALFORMED', String(err), { cause: err });
+        this.headerFilled = 0;
+        this.body = undefined;
+        this.bodyFilled = 0;
+        return this.failure;
       }
-    } catch (err) {
-      this.failure = err instanceof ProtocolError ? err : new ProtocolError('MALFORMED', String(err), { cause: err });
-      this.headerFilled = 0;
-      this.body = undefined;
-      this.bodyFilled = 0;
-      return { frames, error: this.failure };
+      if (frame !== undefined) onFrame(frame);
     }
-    return { frames };
+    return undefined;
+  }
+
+  // Reads from `offset` until one frame is complete or the chunk is used up.
+  private nextFrame(buf: Buffer, start: number): [FrameOf<S> | undefined, number] {
+    let offset = start;
+    while (offset < buf.length) {
+      if (this.body) {
+        const body = this.body;
+        const take = Math.min(body.length - this.bodyFilled, buf.length - offset);
+        buf.copy(body, this.bodyFilled, offset, offset + take);
+        this.bodyFilled += take;
+        offset += take;
+        if (this.bodyFilled < body.length) continue;
+        this.body = undefined;
+        this.bodyFilled = 0;
+        return [this.decodePayload(body), offset];
+      }
+      if (this.headerFilled === 0 && buf.length - offset >= LENGTH_PREFIX_BYTES) {
+        const length = this.checkLength(buf.readUInt32BE(offset));
+        const end = offset + LENGTH_PREFIX_BYTES + length;
+        if (end <= buf.length) return [this.decodePayload(buf.subarray(offset + LENGTH_PREFIX_BYTES, end)), end];
+        this.startBody(length);
+        offset += LENGTH_PREFIX_BYTES;
+        continue;
+      }
+      const take = Math.min(LENGTH_PREFIX_BYTES - this.headerFilled, buf.length - offset);
+      buf.copy(this.header, this.headerFilled, offset, offset + take);
+      this.headerFilled += take;
+      offset += take;
+      if (this.headerFilled === LENGTH_PREFIX_BYTES) {
+        this.headerFilled = 0;
+        this.startBody(this.checkLength(this.header.readUInt32BE(0)));
+      }
+    }
+    return [undefined, offset];
   }
 
   private checkLength(length: number): number {
@@ -114,20 +147,6 @@ export class FrameDecoder<S extends FrameSchemas> {
   private startBody(length: number): void {
     this.body = Buffer.allocUnsafe(length);
     this.bodyFilled = 0;
-  }
-
-  // Copies what the chunk holds of the pending frame; decodes it once complete.
-  private fillBody(buf: Buffer, offset: number, frames: FrameOf<S>[]): number {
-    const body = this.body as Buffer;
-    const take = Math.min(body.length - this.bodyFilled, buf.length - offset);
-    buf.copy(body, this.bodyFilled, offset, offset + take);
-    this.bodyFilled += take;
-    if (this.bodyFilled === body.length) {
-      this.body = undefined;
-      this.bodyFilled = 0;
-      frames.push(this.decodePayload(body));
-    }
-    return offset + take;
   }
 
   private decodePayload(payload: Buffer): FrameOf<S> {

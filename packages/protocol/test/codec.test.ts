@@ -308,6 +308,19 @@ describe('chunk boundaries', () => {
     expect(decoder.bufferedBytes).toBe(2);
   });
 
+  it('applies a limit raised by the consumer of a frame to the next frame of the same chunk', () => {
+    const small = encodeFrame({ type: 'ping', nonce: 1 });
+    const large = encodeFrame({ type: 'send', room: 'r', text: 'z'.repeat(500), clientMsgId: 'm' });
+    const decoder = new FrameDecoder(clientFrameSchemas, { maxFrameBytes: 64 });
+    const seen: string[] = [];
+    const error = decoder.pushEach(Buffer.concat([small, large]), (frame) => {
+      seen.push(frame.type);
+      decoder.setMaxFrameBytes(4096);
+    });
+    expect(error).toBeUndefined();
+    expect(seen).toEqual(['ping', 'send']);
+  });
+
   it('reassembles a frame of maxFrameBytes pushed in 16-byte chunks, holding one copy of it', () => {
     const text = 'x'.repeat(60_000);
     const frame = encodeFrame({ type: 'send', room: 'r', text, clientMsgId: 'big' });

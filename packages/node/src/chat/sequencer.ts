@@ -28,7 +28,9 @@ export class Sequencer {
   }
 
   next(room: string, from: Sender, text: string, clientMsgId: string): ChatMessage {
-    const seq = (this.lastSeq.get(room) ?? this.store.highestSeq(room, this.nodeId)) + 1;
+    // The store may hold more than we issued since start: our own messages brought
+    // back by anti-entropy after a restart that lost them.
+    const seq = Math.max(this.lastSeq.get(room) ?? 0, this.store.highestSeq(room, this.nodeId)) + 1;
     this.lastSeq.set(room, seq);
     return {
       room,

@@ -99,9 +99,14 @@ export class Membership {
     return nodeId === this.selfId ? this.selfState() : this.members.get(nodeId)?.state;
   }
 
-  /** Every member but this node that is not dead: the ones the mesh keeps links to. */
+  /** Every member but this node that is not dead. */
   liveMembers(): MemberState[] {
-    return [...this.members.values()].filter((r) => r.state.state !== 'dead').map((r) => r.state);
+    return this.others().filter((m) => m.state !== 'dead');
+  }
+
+  /** Every member but this node, dead ones included. */
+  others(): MemberState[] {
+    return [...this.members.values()].map((r) => r.state);
   }
 
   isAlive(nodeId: string): boolean {

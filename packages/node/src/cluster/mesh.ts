@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { backoffDelay, type PeerFrame } from '@meshchat/protocol';
 import type { Logger } from 'pino';
-import { PEER_BACKOFF } from '../constants.js';
+import { DEAD_PEER_RETRY_MS, PEER_BACKOFF } from '../constants.js';
 import { type PeerHello, PeerLink, type PeerLinkIdentity } from './peer-link.js';
 
 export interface MeshHandlers {
@@ -13,8 +13,8 @@ export interface MeshHandlers {
 export interface MeshDeps {
   identity: PeerLinkIdentity;
   seeds: readonly string[];
-  /** Peer addresses of members the mesh should keep a link to. */
-  wantedPeers: () => Map<string, string>;
+  /** Members to keep a link to: nodeId -> peer address, and whether it is held dead. */
+  wantedPeers: () => Map<string, { address: string; isDead: boolean }>;
   handlers: MeshHandlers;
   random: () => number;
   log: Logger;
@@ -24,6 +24,9 @@ interface DialState {
   attempt: number;
   notBefore: number;
   inFlight: boolean;
+  // A member held dead is still dialled now and then: after a partition heals, both
+  // sides may hold the other dead, and only a new link lets them refute it.
+  isDead: boolean;
 }
 
 /**
@@ -85,15 +88,15 @@ export class Mesh {
   /** Dials whatever should be linked and is not; called every heartbeat. */
   maintain(now: number): void {
     if (this.isClosed) return;
-    const targets = new Map<string, string | undefined>();
+    const targets = new Map<string, boolean>();
     for (const seed of this.deps.seeds) {
       const known = this.seedNodes.get(seed);
-      if (!known || !this.links.has(known)) targets.set(seed, known);
+      if (!known || !this.links.has(known)) targets.set(seed, false);
     }
-    for (const [nodeId, address] of this.deps.wantedPeers()) {
-      if (!this.links.has(nodeId)) targets.set(address, nodeId);
+    for (const [nodeId, { address, isDead }] of this.deps.wantedPeers()) {
+      if (!this.links.has(nodeId) && !targets.has(address)) targets.set(address, isDead);
     }
-    for (const [address] of targets) this.maybeDial(address, now);
+    for (const [address, isDead] of targets) this.maybeDial(address, now, isDead);
   }
 
   /** Drops the link to a peer, e.g. one declared dead. */
@@ -107,9 +110,11 @@ export class Mesh {
     for (const link of this.pending) link.close('SHUTTING_DOWN', 'the node is shutting down');
   }
 
-  private maybeDial(address: string, now: number): void {
-    const dial = this.dials.get(address) ?? { attempt: 0, notBefore: 0, inFlight: false };
+  private maybeDial(address: string, now: number, isDead: boolean): void {
+    const dial = this.dials.get(address) ?? { attempt: 0, notBefore: 0, inFlight: false, isDead };
     this.dials.set(address, dial);
+    if (isDead && !dial.isDead) dial.notBefore = now + DEAD_PEER_RETRY_MS;
+    dial.isDead = isDead;
     if (dial.inFlight || dial.notBefore > now) return;
     dial.inFlight = true;
     const [host, port] = splitAddress(address);
@@ -117,7 +122,8 @@ export class Mesh {
     const failed = (reason: string) => {
       if (!dial.inFlight) return;
       dial.inFlight = false;
-      dial.notBefore = Date.now() + backoffDelay(dial.attempt++, PEER_BACKOFF, this.deps.random);
+      const delay = backoffDelay(dial.attempt++, PEER_BACKOFF, this.deps.random);
+      dial.notBefore = Date.now() + (dial.isDead ? Math.max(delay, DEAD_PEER_RETRY_MS) : delay);
       this.deps.log.debug({ address, reason, attempt: dial.attempt }, 'peer dial failed');
     };
     socket.once('error', (err: NodeJS.ErrnoException) => failed(err.code ?? err.message));

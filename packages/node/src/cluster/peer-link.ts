@@ -8,7 +8,12 @@ import {
   peerFrameSchemas,
 } from '@meshchat/protocol';
 import type { Logger } from 'pino';
-import { PEER_HANDSHAKE_TIMEOUT_MS, PEER_MAX_FRAME_BYTES, PEER_MAX_OUTBOUND_BYTES } from '../constants.js';
+import {
+  PEER_HANDSHAKE_MAX_FRAME_BYTES,
+  PEER_HANDSHAKE_TIMEOUT_MS,
+  PEER_MAX_FRAME_BYTES,
+  PEER_MAX_OUTBOUND_BYTES,
+} from '../constants.js';
 import { FrameConnection } from '../transport/frame-connection.js';
 import { computeProof, createNonce, isValidProof } from './handshake-proof.js';
 
@@ -55,7 +60,8 @@ export class PeerLink {
     this.connection = new FrameConnection(
       socket,
       peerFrameSchemas,
-      { maxFrameBytes: PEER_MAX_FRAME_BYTES, maxOutboundBytes: PEER_MAX_OUTBOUND_BYTES },
+      // Until the peer proves it knows the secret, it may send only small frames.
+      { maxFrameBytes: PEER_HANDSHAKE_MAX_FRAME_BYTES, maxOutboundBytes: PEER_MAX_OUTBOUND_BYTES },
       {
         onFrame: (frame) => this.onFrame(frame),
         onProtocolError: (error) => this.onProtocolError(error),
@@ -194,6 +200,7 @@ export class PeerLink {
     if (!this.hasSentProof || !this.hasCheckedProof || this.state !== 'handshaking') return;
     this.state = 'established';
     clearTimeout(this.handshakeTimer);
+    this.connection.setMaxFrameBytes(PEER_MAX_FRAME_BYTES);
     this.handlers.onEstablished(this);
   }
 

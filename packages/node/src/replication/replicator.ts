@@ -37,10 +37,11 @@ export class Replicator {
   }
 
   receive(from: string, message: ChatMessage): void {
-    // This node is the authority for its own sequences; copies coming back are old.
-    if (message.origin === this.deps.nodeId) return;
     const key = streamKey(message.room, message.origin);
-    const next = this.expected.get(key) ?? this.deps.store.highestSeq(message.room, message.origin) + 1;
+    // Messages of our own origin come back only after a restart that lost them; the
+    // store also advances on our own commits, which `expected` does not see.
+    const stored = this.deps.store.highestSeq(message.room, message.origin) + 1;
+    const next = Math.max(this.expected.get(key) ?? 0, stored);
     if (message.seq < next) return;
     if (message.seq > next) {
       this.holdBack(key, message);
@@ -50,7 +51,7 @@ export class Replicator {
     this.accept(key, message);
     const held = this.holdback.get(key);
     while (held && held.size > 0) {
-      const following = held.get((this.expected.get(key) as number) ?? 0);
+      const following = held.get(this.expected.get(key) as number);
       if (!following) break;
       held.delete(following.seq);
       this.accept(key, following);

@@ -50,6 +50,11 @@ export class FrameConnection<S extends FrameSchemas> {
     });
   }
 
+  /** See FrameDecoder.setMaxFrameBytes. */
+  setMaxFrameBytes(maxFrameBytes: number): void {
+    this.decoder.setMaxFrameBytes(maxFrameBytes);
+  }
+
   get remoteAddress(): string {
     return `${this.socket.remoteAddress ?? '?'}:${this.socket.remotePort ?? '?'}`;
   }
@@ -115,11 +120,9 @@ export class FrameConnection<S extends FrameSchemas> {
 
   private onData(chunk: Buffer): void {
     if (this.closing) return;
-    const { frames, error } = this.decoder.push(chunk);
-    for (const frame of frames) {
-      if (this.closing) return;
-      this.handlers.onFrame(frame);
-    }
+    const error = this.decoder.pushEach(chunk, (frame) => {
+      if (!this.closing) this.handlers.onFrame(frame);
+    });
     if (error && !this.closing) this.handlers.onProtocolError(error);
   }
 }
