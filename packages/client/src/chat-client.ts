@@ -35,6 +35,12 @@ export interface ChatClientOptions {
   requestTimeoutMs?: number;
   backoff?: { initialMs?: number; maxMs?: number };
   random?: () => number;
+  /**
+   * Add the addresses nodes advertise to the server list (default true). Turn it off
+   * when clients reach the cluster through addresses of their own (a load balancer,
+   * NAT, a proxy) and the advertised ones are not reachable from them.
+   */
+  discoverServers?: boolean;
 }
 
 export type DirectMessage = Omit<ServerFrameOf<'direct'>, 'type'>;
@@ -143,6 +149,7 @@ export class BaseChatClient extends Emitter<ChatClientEvents> {
         maxMs: options.backoff?.maxMs ?? DEFAULTS.backoffMaxMs,
       },
       random,
+      discoverServers: options.discoverServers ?? true,
     };
     this.nick = options.nick;
     this.clientId = options.clientId ?? globalThis.crypto.randomUUID();
@@ -354,7 +361,7 @@ export class BaseChatClient extends Emitter<ChatClientEvents> {
     clearTimeout(this.dialTimer);
     link.welcome = welcome;
     this.attempt = 0;
-    this.servers.learn(welcome.servers);
+    if (this.options.discoverServers) this.servers.learn(welcome.servers);
     this.startPings(link);
     this.firstConnect?.resolve();
     this.firstConnect = undefined;

@@ -98,7 +98,11 @@ describe('ChatClient failover and resume', () => {
   it('resumes from its cursor after a dropped connection: missed messages once, none twice', async () => {
     const node = await startNode();
     const proxy = await FaultProxy.start(node.address);
-    const alice = await connectClient(proxy.address, 'alice', { backoff: { initialMs: 20, maxMs: 50 } });
+    const alice = await connectClient(proxy.address, 'alice', {
+      backoff: { initialMs: 20, maxMs: 50 },
+      // Reconnect through the proxy only, not straight to the node's advertised address.
+      discoverServers: false,
+    });
     const bob = await connectClient(node.address, 'bob');
     await alice.client.join('general');
     await bob.client.join('general');
@@ -122,7 +126,11 @@ describe('ChatClient failover and resume', () => {
   it('catches up a long absence in pages, every missed message once and in order', async () => {
     const node = await startNode({ limits: { ratePerSec: 10_000, rateBurst: 10_000 } });
     const proxy = await FaultProxy.start(node.address);
-    const alice = await connectClient(proxy.address, 'alice', { backoff: { initialMs: 20, maxMs: 50 } });
+    const alice = await connectClient(proxy.address, 'alice', {
+      backoff: { initialMs: 20, maxMs: 50 },
+      // Reconnect through the proxy only, not straight to the node's advertised address.
+      discoverServers: false,
+    });
     const bob = await connectClient(node.address, 'bob');
     await alice.client.join('general');
     await bob.client.join('general');
@@ -142,7 +150,11 @@ describe('ChatClient failover and resume', () => {
   it('resends unacked messages after reconnecting, each acked once and shown once', async () => {
     const node = await startNode();
     const proxy = await FaultProxy.start(node.address);
-    const alice = await connectClient(proxy.address, 'alice', { backoff: { initialMs: 20, maxMs: 50 } });
+    const alice = await connectClient(proxy.address, 'alice', {
+      backoff: { initialMs: 20, maxMs: 50 },
+      // Reconnect through the proxy only, not straight to the node's advertised address.
+      discoverServers: false,
+    });
     const bob = await connectClient(node.address, 'bob');
     await alice.client.join('general');
     await bob.client.join('general');

@@ -11,6 +11,7 @@ import { type ClusterView, roomVectors } from './http/cluster-view.js';
 import { type HttpServer, listenHttp } from './http/http-server.js';
 import { AntiEntropy } from './replication/anti-entropy.js';
 import { Replicator } from './replication/replicator.js';
+import { LmdbStore } from './store/lmdb-store.js';
 import { MemoryStore } from './store/memory-store.js';
 import type { MessageStore } from './store/message-store.js';
 import { FrameConnection } from './transport/frame-connection.js';
@@ -39,7 +40,7 @@ export interface CreateNodeOptions {
  */
 export async function createNode(config: NodeConfig, options: CreateNodeOptions): Promise<ChatNode> {
   const { log } = options;
-  const store = options.store ?? new MemoryStore();
+  const store = options.store ?? (config.store === 'memory' ? new MemoryStore() : LmdbStore.open(config.dataDir));
   const advertiseHost = config.advertiseHost ?? (isWildcard(config.host) ? '127.0.0.1' : config.host);
   const timers = new Set<NodeJS.Timeout>();
   const every = (ms: number, task: () => void) => timers.add(setInterval(task, ms));
@@ -63,6 +64,7 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
     listeners.push(http);
   } catch (err) {
     await Promise.all(listeners.map((l) => l.close()));
+    await store.close();
     throw err;
   }
   const self = {
@@ -82,7 +84,7 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
     send: (nodeId, frame) => mesh.send(nodeId, frame),
     onChange: (member, previous) => {
       if (member.state === 'dead' && previous !== 'dead') {
-        mesh.disconnect(member.nodeId, 'declared dead');
+        mesh.disconnectDead(member.nodeId);
         chat.directory.dropNode(member.nodeId);
         antiEntropy.forget(member.nodeId);
       }

@@ -18,6 +18,19 @@ export class ConfigError extends Error {
   readonly code = 'CONFIG_INVALID';
 }
 
+/** The store cannot be opened or written; the message names the file. */
+export class StoreError extends Error {
+  override readonly name = 'StoreError';
+  readonly code = 'STORE_FAILED';
+  constructor(
+    readonly path: string,
+    message: string,
+    cause?: unknown,
+  ) {
+    super(`${path}: ${message}`, { cause });
+  }
+}
+
 /** The node could not start (a port in use, a data directory it cannot use). */
 export class StartupError extends Error {
   override readonly name = 'StartupError';

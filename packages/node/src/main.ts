@@ -3,7 +3,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { loadConfig } from './config/load.js';
 import { createNode } from './create-node.js';
-import { ConfigError, StartupError } from './errors.js';
+import { ConfigError, StartupError, StoreError } from './errors.js';
 import { createLogger } from './log.js';
 
 const EXIT_CONFIG = 2;
@@ -55,7 +55,7 @@ main().catch((err: unknown) => {
     process.stderr.write(`meshchat-node: invalid configuration\n${err.message}\n`);
     process.exit(EXIT_CONFIG);
   }
-  if (err instanceof StartupError) {
+  if (err instanceof StartupError || err instanceof StoreError) {
     process.stderr.write(`meshchat-node: ${err.message}\n`);
     process.exit(EXIT_FAILURE);
   }

@@ -30,6 +30,7 @@ export const ERROR_CODES = {
   SELF_CONNECTION: 'a node dialled itself',
   DUPLICATE_LINK: 'the pair of nodes already has a link; the tie-break closed this one',
   HANDSHAKE_TIMEOUT: 'the handshake did not complete in time',
+  PEER_DEAD: 'this node holds the peer dead; the peer should refute and reconnect',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

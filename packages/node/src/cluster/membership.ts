@@ -60,6 +60,9 @@ interface RelayedProbe {
 // refutes with a higher incarnation.
 const DEATH_OUTRANKS: Record<MemberStateName, number> = { alive: 0, suspect: 0, dead: 1 };
 
+// A tick this many heartbeats late means this node was frozen, not its peers silent.
+const PAUSE_FACTOR = 4;
+
 /**
  * SWIM-style membership for a full mesh (memberlist's model, with heartbeats on
  * every link instead of random pings): heartbeats carry piggybacked updates, silence
@@ -75,6 +78,7 @@ export class Membership {
   private heartbeat = 0;
   private nonce = 0;
   private ticks = 0;
+  private lastTickAt: number | undefined;
   private selfGossipLeft = 0;
 
   constructor(private readonly deps: MembershipDeps) {
@@ -192,6 +196,7 @@ export class Membership {
   /** Called every heartbeatMs: heartbeats out, timers checked. */
   tick(): void {
     const now = this.deps.now();
+    this.forgiveOwnPause(now);
     this.heartbeat++;
     this.ticks++;
     const updates = this.takeUpdates();
@@ -213,6 +218,17 @@ export class Membership {
         isAlive: false,
       });
     }
+  }
+
+  // When this node itself was frozen (SIGSTOP, a long GC pause, a suspended VM), every
+  // peer looks silent on waking. The silence is ours, not theirs (Lifeguard's local
+  // health idea): start their clocks afresh instead of declaring the cluster dead.
+  private forgiveOwnPause(now: number): void {
+    const gap = this.lastTickAt === undefined ? 0 : now - this.lastTickAt;
+    this.lastTickAt = now;
+    if (gap <= PAUSE_FACTOR * this.deps.timing.heartbeatMs) return;
+    this.deps.log.warn({ pausedMs: gap }, 'this node was paused; peers get a fresh timeout');
+    for (const record of this.members.values()) record.lastHeardAt = Math.max(record.lastHeardAt, now);
   }
 
   private checkTimers(nodeId: string, record: MemberRecord, now: number): void {
@@ -259,7 +275,8 @@ export class Membership {
     record.probe = { nonce, asked, nacks: 0 };
     for (const helper of asked) this.deps.send(helper, { type: 'ping_req', nonce, target: nodeId });
     if (record.isLinked) this.deps.send(nodeId, { type: 'probe', nonce });
-    else if (asked.size === 0) this.declareDead(nodeId, record, 'link closed and no other peer to ask');
+    // With nobody to ask, a closed link alone is no proof: when every link drops at
+    // once the fault is more likely ours. The suspect dies on the deadAfterMs timeout.
   }
 
   private onPingReq(from: string, frame: PeerFrameOf<'ping_req'>): void {
@@ -300,7 +317,7 @@ export class Membership {
       return;
     }
     probe.nacks++;
-    // Nobody can reach it and our own link is gone: it crashed, do not wait.
+    // Our link is gone and every peer we asked has lost it too: it crashed, do not wait.
     if (!record.isLinked && probe.nacks >= probe.asked.size && record.state.state === 'suspect') {
       this.declareDead(frame.target, record, 'link closed and no peer can reach it');
     }
@@ -340,6 +357,13 @@ export class Membership {
     const isNewer =
       incoming.incarnation > current.incarnation ||
       (incoming.incarnation === current.incarnation && DEATH_OUTRANKS[incoming.state] > DEATH_OUTRANKS[current.state]);
+    if (isNewer && incoming.state === 'dead' && this.hearsDirectly(record)) {
+      // We hear from it ourselves, so the report is stale or from a node cut off from
+      // it. Pass it on to the accused, which refutes with a higher incarnation; taking
+      // it would cut a healthy link and churn presence for nothing.
+      this.deps.send(update.nodeId, { type: 'membership', members: [incoming] });
+      return;
+    }
     if (!isNewer) {
       record.state = { ...current, heartbeat: Math.max(current.heartbeat, update.heartbeat) };
       return;
@@ -356,6 +380,10 @@ export class Membership {
     }
     if (previous !== record.state.state || incoming.incarnation > current.incarnation)
       this.changed(update.nodeId, previous);
+  }
+
+  private hearsDirectly(record: MemberRecord): boolean {
+    return record.isLinked && this.deps.now() - record.lastHeardAt <= this.deps.timing.suspectAfterMs;
   }
 
   private newRecord(state: MemberState, now: number, isLinked: boolean): MemberRecord {

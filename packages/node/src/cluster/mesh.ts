@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { backoffDelay, type PeerFrame } from '@meshchat/protocol';
 import type { Logger } from 'pino';
-import { DEAD_PEER_RETRY_MS, PEER_BACKOFF } from '../constants.js';
+import { DEAD_PEER_RETRY_MS, PEER_BACKOFF, PEER_HANDSHAKE_TIMEOUT_MS } from '../constants.js';
 import { type PeerHello, PeerLink, type PeerLinkIdentity } from './peer-link.js';
 
 export interface MeshHandlers {
@@ -42,6 +42,8 @@ export class Mesh {
   private readonly seedNodes = new Map<string, string>();
   // Links still in their handshake, so close() can end them too.
   private readonly pending = new Set<PeerLink>();
+  // Peers whose link lost a tie-break on their side, waiting for the link they kept.
+  private readonly replacing = new Map<string, NodeJS.Timeout>();
   private isClosed = false;
 
   constructor(private readonly deps: MeshDeps) {}
@@ -99,13 +101,14 @@ export class Mesh {
     for (const [address, isDead] of targets) this.maybeDial(address, now, isDead);
   }
 
-  /** Drops the link to a peer, e.g. one declared dead. */
-  disconnect(nodeId: string, message: string): void {
-    this.links.get(nodeId)?.close('SHUTTING_DOWN', message);
+  /** Drops the link to a peer declared dead; it refutes and reconnects if alive. */
+  disconnectDead(nodeId: string): void {
+    this.links.get(nodeId)?.close('PEER_DEAD', 'this node holds you dead; refute and reconnect');
   }
 
   close(): void {
     this.isClosed = true;
+    for (const timer of this.replacing.values()) clearTimeout(timer);
     for (const link of [...this.links.values()]) link.close('SHUTTING_DOWN', 'the node is shutting down');
     for (const link of this.pending) link.close('SHUTTING_DOWN', 'the node is shutting down');
   }
@@ -154,19 +157,42 @@ export class Mesh {
       },
       onClosed: (link: PeerLink, wasEstablished: boolean) => {
         this.pending.delete(link);
-        const nodeId = link.nodeId as string;
-        if (!wasEstablished || this.links.get(nodeId) !== link) return;
+        const nodeId = link.nodeId;
+        // The handshake named the node at this address even if the link then lost a
+        // tie-break: remember it, so a linked seed is not dialled again and again.
+        if (dialedAddress && nodeId) this.seedNodes.set(dialedAddress, nodeId);
+        if (!nodeId || !wasEstablished || this.links.get(nodeId) !== link) return;
+        this.links.delete(nodeId);
         // Our own shutdown is not news about the peer.
         if (this.isClosed) return;
-        this.links.delete(nodeId);
+        if (link.closedByPeerWith === 'DUPLICATE_LINK') {
+          // The peer kept the other link of a simultaneous dial; it is on its way.
+          this.awaitReplacement(nodeId);
+          return;
+        }
         this.deps.log.info({ peer: nodeId }, 'peer link down');
         this.deps.handlers.onLinkDown(nodeId);
       },
     };
   }
 
+  // After a tie-break closed our link, the peer's preferred link normally completes in
+  // a moment; only if it does not is the peer reported down.
+  private awaitReplacement(nodeId: string): void {
+    const timer = setTimeout(() => {
+      this.replacing.delete(nodeId);
+      if (this.links.has(nodeId) || this.isClosed) return;
+      this.deps.log.info({ peer: nodeId }, 'peer link down (no replacement after a tie-break)');
+      this.deps.handlers.onLinkDown(nodeId);
+    }, PEER_HANDSHAKE_TIMEOUT_MS);
+    timer.unref();
+    this.replacing.set(nodeId, timer);
+  }
+
   private register(link: PeerLink): void {
     const nodeId = link.nodeId as string;
+    clearTimeout(this.replacing.get(nodeId));
+    this.replacing.delete(nodeId);
     const existing = this.links.get(nodeId);
     if (existing && !this.shouldReplace(existing, link)) {
       link.close('DUPLICATE_LINK', 'a link between these nodes already exists');

@@ -48,6 +48,8 @@ export class PeerLink {
   private hasSentProof = false;
   private hasCheckedProof = false;
   remote: PeerHello | undefined;
+  /** The code the other side gave when it closed the link, if it said one. */
+  closedByPeerWith: string | undefined;
 
   constructor(
     socket: Socket,
@@ -129,6 +131,7 @@ export class PeerLink {
           { peer: this.nodeId, code: frame.code },
           `peer closed the link: ${frame.message}`,
         );
+        this.closedByPeerWith = frame.code;
         this.connection.destroy();
         return;
       }
@@ -140,10 +143,13 @@ export class PeerLink {
         return this.onHello(frame);
       case 'peer_auth':
         return this.onAuth(frame);
-      case 'peer_error':
-        this.log.warn({ remote: this.remoteAddress, code: frame.code }, `peer refused the link: ${frame.message}`);
+      case 'peer_error': {
+        const level = frame.code === 'DUPLICATE_LINK' ? 'info' : 'warn';
+        this.log[level]({ remote: this.remoteAddress, code: frame.code }, `peer refused the link: ${frame.message}`);
+        this.closedByPeerWith = frame.code;
         this.connection.destroy();
         return;
+      }
       default:
         this.refuse('NOT_READY', `"${frame.type}" frame before the handshake completed`);
     }

@@ -46,6 +46,9 @@ export const NodeConfig = z.strictObject({
   peerPort: Port,
   httpPort: Port,
   dataDir: z.string().min(1),
+  // lmdb keeps history on disk under dataDir; memory keeps nothing across restarts
+  // (for tests and throwaway nodes).
+  store: z.enum(['lmdb', 'memory']).default('lmdb'),
   seeds: z.array(HostPort).default([]),
   clusterSecret: z.string().min(16, { error: 'expected at least 16 characters' }),
   historyOnJoin: z.int().min(0).max(1000).default(DEFAULT_HISTORY_ON_JOIN),

@@ -58,14 +58,14 @@ export class MemoryStore implements MessageStore {
     return { messages: all.slice(start, end), hasMore: start > 0 };
   }
 
-  after(room: string, cursor: Cursor): ChatMessage[] {
+  after(room: string, cursor: Cursor, limit = Number.POSITIVE_INFINITY): ChatMessage[] {
     const log = this.roomLogs.get(room);
     if (!log) return [];
     const missing: ChatMessage[] = [];
     for (const [origin, messages] of log.byOrigin) {
       for (const message of messages.slice(cursor[origin] ?? 0)) if (!log.aliases.has(message)) missing.push(message);
     }
-    return missing.sort(compareMessages);
+    return missing.sort(compareMessages).slice(0, limit);
   }
 
   range(room: string, origin: string, fromSeq: number, limit: number): ChatMessage[] {

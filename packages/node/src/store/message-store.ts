@@ -29,8 +29,11 @@ export interface MessageStore {
   versionVector(room: string): VersionVector;
   /** The newest `limit` messages older than `before` (an hlc), oldest first. */
   latest(room: string, options: { before?: number; limit: number }): HistoryPage;
-  /** Every message with seq > cursor[origin] (0 for origins the cursor lacks), in hlc order. */
-  after(room: string, cursor: Cursor): ChatMessage[];
+  /**
+   * Messages with seq > cursor[origin] (0 for origins the cursor lacks), in hlc order,
+   * aliases left out; at most `limit`, the oldest first.
+   */
+  after(room: string, cursor: Cursor, limit?: number): ChatMessage[];
   /** Up to `limit` messages of one (room, origin) from `fromSeq` on, aliases included. */
   range(room: string, origin: string, fromSeq: number, limit: number): ChatMessage[];
   rooms(): string[];

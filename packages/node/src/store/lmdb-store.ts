@@ -1,0 +1,281 @@
+import { mkdirSync, statfsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ChatMessage, Cursor, MessageId } from '@meshchat/protocol';
+import { type Database, open, type RootDatabase } from 'lmdb';
+import { StoreError } from '../errors.js';
+import type { HistoryPage, MessageStore, VersionVector } from './message-store.js';
+
+// Bumped when the on-disk layout changes; a node refuses a data directory written by a
+// newer version rather than misreading it.
+export const STORE_FORMAT_VERSION = 1;
+
+// Free disk space below which the store refuses to open.
+const MIN_FREE_BYTES = 64 * 1024 * 1024;
+
+// Sorts after every real hlc in ordered-binary keys.
+const MAX_KEY_NUMBER = Number.MAX_SAFE_INTEGER;
+
+type MessageKey = [room: string, origin: string, seq: number];
+type HistoryKey = [room: string, hlc: number, origin: string, seq: number];
+
+/**
+ * The durable store: one LMDB environment per node under dataDir. LMDB is a
+ * copy-on-write B-tree, so a kill -9 at any moment leaves the last committed state.
+ * Writes issued in one event-loop turn are committed together in one transaction and
+ * flushed (fsync) before their promises resolve: group commit, never a lazy timer.
+ *
+ * Layout (ordered-binary keys):
+ *   messages [room, origin, seq]        -> ChatMessage       every message, aliases too
+ *   history  [room, hlc, origin, seq]   -> 1                 the hlc index, no aliases
+ *   aliases  [room, origin, seq]        -> 1
+ *   vectors  [room, origin]             -> highest contiguous seq
+ *   dedupe   [clientId, clientMsgId]    -> [room, origin, seq]
+ *   meta     'formatVersion'            -> STORE_FORMAT_VERSION
+ */
+export class LmdbStore implements MessageStore {
+  private readonly root: RootDatabase;
+  private readonly messages: Database<ChatMessage, MessageKey>;
+  private readonly history: Database<number, HistoryKey>;
+  private readonly aliases: Database<number, MessageKey>;
+  private readonly vectorsDb: Database<number, [string, string]>;
+  private readonly dedupe: Database<MessageKey, [string, string]>;
+  // Committed positions, per room; loaded at open, updated when a commit completes.
+  private readonly vectors = new Map<string, Map<string, number>>();
+  // Appended, committed or not: the next append of a stream must follow it.
+  private readonly appended = new Map<string, number>();
+  // Dedupe records whose commit is under way, so a quick resend is recognised.
+  private readonly pendingDedupe = new Map<string, MessageId>();
+  // The last append's settlement; the next one settles after it.
+  private tail: Promise<unknown> = Promise.resolve();
+
+  private constructor(readonly path: string) {
+    this.root = open({ path, maxDbs: 8, compression: false, overlappingSync: false });
+    this.messages = this.root.openDB({ name: 'messages', keyEncoding: 'ordered-binary', encoding: 'msgpack' });
+    this.history = this.root.openDB({ name: 'history', keyEncoding: 'ordered-binary', encoding: 'msgpack' });
+    this.aliases = this.root.openDB({ name: 'aliases', keyEncoding: 'ordered-binary', encoding: 'msgpack' });
+    this.vectorsDb = this.root.openDB({ name: 'vectors', keyEncoding: 'ordered-binary', encoding: 'msgpack' });
+    this.dedupe = this.root.openDB({ name: 'dedupe', keyEncoding: 'ordered-binary', encoding: 'msgpack' });
+  }
+
+  /**
+   * Opens (or creates) the store under `dataDir`. Refuses, naming the path, a store of
+   * a newer format, one LMDB cannot read, or one whose vectors point at messages it
+   * does not hold: a damaged store must not be served or spread to peers.
+   */
+  static open(dataDir: string): LmdbStore {
+    const path = join(dataDir, 'meshchat.mdb');
+    let store: LmdbStore;
+    try {
+      mkdirSync(dataDir, { recursive: true });
+      checkFreeSpace(dataDir, path);
+      store = new LmdbStore(path);
+    } catch (err) {
+      if (err instanceof StoreError) throw err;
+      throw new StoreError(path, `cannot open the store: ${describe(err)}`, err);
+    }
+    try {
+      store.checkFormat();
+      store.loadVectors();
+    } catch (err) {
+      void store.root.close();
+      if (err instanceof StoreError) throw err;
+      throw new StoreError(path, `the store cannot be read: ${describe(err)}`, err);
+    }
+    return store;
+  }
+
+  append(message: ChatMessage, options: { isAlias?: boolean } = {}): Promise<void> {
+    const streamKey = `${message.room}\u0000${message.origin}`;
+    const last = this.appended.get(streamKey) ?? this.committedSeq(message.room, message.origin);
+    if (message.seq !== last + 1) {
+      return Promise.reject(
+        new Error(`append out of order: ${message.room}/${message.origin} seq ${message.seq} after ${last}`),
+      );
+    }
+    this.appended.set(streamKey, message.seq);
+    const key: MessageKey = [message.room, message.origin, message.seq];
+    const dedupeKey = `${message.from.clientId}\u0000${message.clientMsgId}`;
+    // All puts of one event-loop turn share one transaction: the message, its index
+    // entries and the vector move together or not at all.
+    this.messages.put(key, message);
+    if (options.isAlias) {
+      this.aliases.put(key, 1);
+    } else {
+      this.history.put([message.room, message.hlc, message.origin, message.seq], 1);
+      this.dedupe.put([message.from.clientId, message.clientMsgId], key);
+      this.pendingDedupe.set(dedupeKey, { room: message.room, origin: message.origin, seq: message.seq });
+    }
+    const committed = this.vectorsDb.put([message.room, message.origin], message.seq);
+    const settled = committed.then(
+      (ok) => {
+        this.pendingDedupe.delete(dedupeKey);
+        if (!ok) throw new Error('the store refused the write');
+        // Transactions commit in order, so once this one is done every earlier append
+        // is too; promises may still settle out of order, hence the max.
+        const vector = this.roomVector(message.room);
+        vector.set(message.origin, Math.max(vector.get(message.origin) ?? 0, message.seq));
+      },
+      (err: unknown) => {
+        this.pendingDedupe.delete(dedupeKey);
+        // Later appends of the batch failed too; continue from what is on disk.
+        this.appended.set(streamKey, this.committedSeq(message.room, message.origin));
+        throw new StoreError(this.path, `write failed: ${describe(err)}`, err);
+      },
+    );
+    // lmdb-js may settle the promises of one transaction in any order; callers deliver
+    // on settlement, so settle appends strictly in the order they were made.
+    const ordered = this.tail.then(() => settled);
+    this.tail = ordered.catch(() => undefined);
+    return ordered;
+  }
+
+  findByClientMsgId(clientId: string, clientMsgId: string): MessageId | undefined {
+    const pending = this.pendingDedupe.get(`${clientId}\u0000${clientMsgId}`);
+    if (pending) return pending;
+    const key = this.dedupe.get([clientId, clientMsgId]);
+    return key ? { room: key[0], origin: key[1], seq: key[2] } : undefined;
+  }
+
+  highestSeq(room: string, origin: string): number {
+    return this.committedSeq(room, origin);
+  }
+
+  versionVector(room: string): VersionVector {
+    return Object.fromEntries(this.vectors.get(room) ?? []);
+  }
+
+  latest(room: string, options: { before?: number; limit: number }): HistoryPage {
+    const keys = this.history.getRange({
+      start: [room, options.before ?? MAX_KEY_NUMBER],
+      end: [room],
+      reverse: true,
+      limit: options.limit + 1,
+    });
+    const found: ChatMessage[] = [];
+    for (const { key } of keys) {
+      const message = this.messages.get([key[0], key[2], key[3]]);
+      if (message) found.push(message);
+    }
+    const hasMore = found.length > options.limit;
+    return { messages: found.slice(0, options.limit).reverse(), hasMore };
+  }
+
+  after(room: string, cursor: Cursor, limit = Number.POSITIVE_INFINITY): ChatMessage[] {
+    // Each origin's stream is in hlc order already: merge them, smallest hlc first.
+    const streams: Iterator<ChatMessage>[] = [];
+    for (const [origin, seq] of this.vectors.get(room) ?? []) {
+      const from = (cursor[origin] ?? 0) + 1;
+      if (from > seq) continue;
+      const entries = this.messages.getRange({
+        start: [room, origin, from],
+        end: [room, origin, seq],
+        inclusiveEnd: true,
+      });
+      streams.push(this.withoutAliases(entries.map(({ value }) => value))[Symbol.iterator]());
+    }
+    return mergeByHlc(streams, limit);
+  }
+
+  range(room: string, origin: string, fromSeq: number, limit: number): ChatMessage[] {
+    const entries = this.messages.getRange({
+      start: [room, origin, fromSeq],
+      end: [room, origin, MAX_KEY_NUMBER],
+      limit,
+    });
+    return Array.from(entries, ({ value }) => value);
+  }
+
+  rooms(): string[] {
+    return [...this.vectors.keys()];
+  }
+
+  async close(): Promise<void> {
+    await this.root.close();
+  }
+
+  private *withoutAliases(messages: Iterable<ChatMessage>): Iterable<ChatMessage> {
+    for (const message of messages) {
+      if (this.aliases.get([message.room, message.origin, message.seq]) === undefined) yield message;
+    }
+  }
+
+  private committedSeq(room: string, origin: string): number {
+    return this.vectors.get(room)?.get(origin) ?? 0;
+  }
+
+  private roomVector(room: string): Map<string, number> {
+    let vector = this.vectors.get(room);
+    if (!vector) {
+      vector = new Map();
+      this.vectors.set(room, vector);
+    }
+    return vector;
+  }
+
+  private checkFormat(): void {
+    const version = this.root.get('formatVersion') as number | undefined;
+    if (version === undefined) {
+      this.root.putSync('formatVersion', STORE_FORMAT_VERSION);
+      return;
+    }
+    if (version > STORE_FORMAT_VERSION) {
+      throw new StoreError(
+        this.path,
+        `the store has format version ${version}, this node reads up to version ${STORE_FORMAT_VERSION}; run a newer meshchat or move the data directory aside`,
+      );
+    }
+  }
+
+  // Loads the vectors and checks each against the messages it claims: a vector that
+  // points past what is stored means the file was damaged or truncated.
+  private loadVectors(): void {
+    for (const { key, value } of this.vectorsDb.getRange({})) {
+      const [room, origin] = key;
+      if (this.messages.get([room, origin, value]) === undefined) {
+        throw new StoreError(
+          this.path,
+          `the store is damaged: room "${room}" claims messages of ${origin} up to seq ${value}, but seq ${value} is missing; move the data directory aside and restart to recover from peers`,
+        );
+      }
+      this.roomVector(room).set(origin, value);
+    }
+  }
+}
+
+// Refuse to start on a nearly full disk: better a clear error now than failed writes
+// (and unacked messages) later.
+function checkFreeSpace(dataDir: string, path: string): void {
+  const stats = statfsSync(dataDir);
+  const free = stats.bavail * stats.bsize;
+  if (free < MIN_FREE_BYTES) {
+    throw new StoreError(
+      path,
+      `only ${Math.floor(free / 1024 / 1024)} MiB free on the disk; the store needs at least ${MIN_FREE_BYTES / 1024 / 1024} MiB`,
+    );
+  }
+}
+
+function mergeByHlc(streams: Iterator<ChatMessage>[], limit: number): ChatMessage[] {
+  const heads = streams.map((s) => s.next()).map((r, i) => ({ r, i }));
+  const out: ChatMessage[] = [];
+  while (out.length < limit) {
+    let best: { r: IteratorResult<ChatMessage>; i: number } | undefined;
+    for (const head of heads) {
+      if (head.r.done) continue;
+      if (!best || compare(head.r.value, best.r.value as ChatMessage) < 0) best = head;
+    }
+    if (!best) break;
+    out.push(best.r.value as ChatMessage);
+    best.r = (streams[best.i] as Iterator<ChatMessage>).next();
+  }
+  return out;
+}
+
+function compare(a: ChatMessage, b: ChatMessage): number {
+  if (a.hlc !== b.hlc) return a.hlc - b.hlc;
+  return a.origin < b.origin ? -1 : a.origin > b.origin ? 1 : a.seq - b.seq;
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
