@@ -2,7 +2,31 @@
 // polling waits and per-test cleanup. Every suite imports from here.
 export { onCleanup } from './cleanup.js';
 export { connectClient, type TestClient } from './clients.js';
+export {
+  type AnyNode,
+  attachLogsOnFailure,
+  type ClusterView,
+  clientAddressOf,
+  clusterViewOf,
+  describeViews,
+  fetchCluster,
+  formatLogLine,
+  type LoggedNode,
+  type LogLine,
+  type LogSource,
+  logsMatching,
+  logsOf,
+  type NodeAddresses,
+  NodeProcess,
+  type ProcessClusterOptions,
+  startLoggedNode,
+  startProcessCluster,
+  waitForFullMesh,
+  waitForMemberState,
+  waitForViews,
+} from './cluster.js';
 export { FaultProxy } from './fault-proxy.js';
+export { type FaultyClusterOptions, LinkFaults, startFaultyCluster } from './link-faults.js';
 export { startNode, type TestNode } from './nodes.js';
 export { RawConnection } from './raw-connection.js';
 export { waitFor } from './wait.js';

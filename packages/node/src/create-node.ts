@@ -10,6 +10,7 @@ import { FULL_SYNC_EVERY_TICKS, INDIRECT_PROBES } from './constants.js';
 import { type ClusterView, roomVectors } from './http/cluster-view.js';
 import { type HttpServer, listenHttp } from './http/http-server.js';
 import { AntiEntropy } from './replication/anti-entropy.js';
+import { OriginRecovery } from './replication/origin-recovery.js';
 import { Replicator } from './replication/replicator.js';
 import { LmdbStore } from './store/lmdb-store.js';
 import { MemoryStore } from './store/memory-store.js';
@@ -134,7 +135,10 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
   const replicator = new Replicator({
     nodeId: config.nodeId,
     store,
-    deliver: (message) => chat.deliverReplicated(message),
+    deliver: (message) => {
+      if (message.origin === config.nodeId) recovery.onStored();
+      chat.deliverReplicated(message);
+    },
     requestSync: (nodeId) => {
       const now = Date.now();
       if ((lastSyncRequest.get(nodeId) ?? 0) > now - 1000) return;
@@ -144,8 +148,18 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
     log,
   });
 
+  const recovery = new OriginRecovery({
+    nodeId: config.nodeId,
+    store,
+    hasPeers: config.seeds.length > 0,
+    timeoutMs: config.heartbeat.deadAfterMs,
+    now: Date.now,
+    log,
+  });
+
   const chat: ChatService = new ChatService({
     nodeId: config.nodeId,
+    gate: recovery,
     config,
     store,
     log,
@@ -179,6 +193,7 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
         return replicator.receive(nodeId, message);
       }
       case 'sync_vectors':
+        recovery.onPeerVectors(frame.rooms);
         return antiEntropy.onVectors(nodeId, frame);
       case 'sync_batch':
         return replicator.receiveBatch(nodeId, frame);

@@ -16,7 +16,7 @@ import { ChatError } from '../errors.js';
 import type { MessageStore } from '../store/message-store.js';
 import { type ClientLink, ClientSession } from './client-session.js';
 import { inboxRoom, LocalRooms, mergeSummaries } from './local-rooms.js';
-import { MessageIntake } from './message-intake.js';
+import { MessageIntake, type OriginGate } from './message-intake.js';
 import { PresenceDirectory } from './presence-directory.js';
 import { advanceCursor, newestWithinBudget, oldestWithinBudget } from './reply-budget.js';
 import { checkNick, checkRoom, checkText, nickKey } from './rules.js';
@@ -37,6 +37,8 @@ export interface ClusterPort {
 
 export interface ChatServiceDeps {
   nodeId: string;
+  /** Local messages wait until this node knows its origin id (OriginRecovery). */
+  gate: OriginGate;
   config: Pick<NodeConfig, 'limits' | 'historyOnJoin'>;
   store: MessageStore;
   cluster: ClusterPort;
@@ -62,9 +64,9 @@ export class ChatService {
 
   constructor(private readonly deps: ChatServiceDeps) {
     this.intake = new MessageIntake({
-      nodeId: deps.nodeId,
       store: deps.store,
       now: deps.now,
+      gate: deps.gate,
       onCommitted: (message, encoded) => {
         this.local.deliver(message, encoded);
         deps.cluster.publish(message, encoded);

@@ -3,12 +3,20 @@ import type { MessageStore } from '../store/message-store.js';
 import type { Identity } from './client-session.js';
 import { Sequencer } from './sequencer.js';
 
+export interface OriginGate {
+  isDone: boolean;
+  ready: Promise<void>;
+  /** The origin id of messages accepted here; read once isDone. */
+  origin: string;
+}
+
 export interface MessageIntakeDeps {
-  nodeId: string;
   store: MessageStore;
   now: () => number;
   /** A message accepted here is committed: deliver it and relay it, with one encoding. */
   onCommitted: (message: ChatMessage, encoded: Buffer) => void;
+  /** Messages wait until this node knows the origin id it may write under (OriginRecovery). */
+  gate: OriginGate;
 }
 
 /**
@@ -23,7 +31,7 @@ export class MessageIntake {
   private readonly inFlight = new Map<string, Promise<MessageId>>();
 
   constructor(private readonly deps: MessageIntakeDeps) {
-    this.sequencer = new Sequencer(deps.nodeId, deps.store, deps.now);
+    this.sequencer = new Sequencer(() => deps.gate.origin, deps.store, deps.now);
   }
 
   /** Observes a replicated message's clock, so later local ids order after it. */
@@ -33,6 +41,8 @@ export class MessageIntake {
 
   /** Resolves with the message's id once it is committed (or was already). */
   accept(from: Identity, room: string, text: string, clientMsgId: string): Promise<MessageId> {
+    // Waiting messages keep their order: the callbacks run in the order they were added.
+    if (!this.deps.gate.isDone) return this.deps.gate.ready.then(() => this.accept(from, room, text, clientMsgId));
     const key = `${from.clientId}\u0000${clientMsgId}`;
     const known = this.deps.store.findByClientMsgId(from.clientId, clientMsgId);
     if (known) return Promise.resolve(known);

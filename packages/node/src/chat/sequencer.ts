@@ -2,17 +2,18 @@ import { type ChatMessage, HybridLogicalClock, type Sender } from '@meshchat/pro
 import type { MessageStore } from '../store/message-store.js';
 
 /**
- * Gives messages this node accepts their identity: (room, origin = this node, seq)
- * with seq counting this node's messages in the room from 1 without gaps, and an hlc
- * for a stable global order. Counters start from what the store already holds, so a
- * restarted node continues its sequences instead of reusing ids.
+ * Gives messages this node accepts their identity: (room, origin, seq) with origin
+ * this node's origin id (its nodeId, see OriginRecovery) and seq counting its messages
+ * in the room from 1 without gaps, and an hlc for a stable global order. Counters start
+ * from what the store already holds, so a restarted node continues its sequences
+ * instead of reusing ids.
  */
 export class Sequencer {
   private readonly lastSeq = new Map<string, number>();
   readonly clock: HybridLogicalClock;
 
   constructor(
-    private readonly nodeId: string,
+    private readonly origin: () => string,
     private readonly store: MessageStore,
     private readonly now: () => number,
   ) {
@@ -30,11 +31,11 @@ export class Sequencer {
   next(room: string, from: Sender, text: string, clientMsgId: string): ChatMessage {
     // The store may hold more than we issued since start: our own messages brought
     // back by anti-entropy after a restart that lost them.
-    const seq = Math.max(this.lastSeq.get(room) ?? 0, this.store.highestSeq(room, this.nodeId)) + 1;
+    const seq = Math.max(this.lastSeq.get(room) ?? 0, this.store.highestSeq(room, this.origin())) + 1;
     this.lastSeq.set(room, seq);
     return {
       room,
-      origin: this.nodeId,
+      origin: this.origin(),
       seq,
       hlc: this.clock.tick(),
       from,

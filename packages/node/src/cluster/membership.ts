@@ -43,7 +43,7 @@ interface MemberRecord {
   isLinked: boolean;
   lastHeardAt: number;
   // The indirect probe round under way while the member is suspect.
-  probe: { nonce: number; asked: Set<string>; nacks: number } | undefined;
+  probe: { nonce: number; asked: Set<string>; nacks: number; startedAt: number } | undefined;
   // Rounds the latest change of this record is still piggybacked on heartbeats.
   gossipLeft: number;
 }
@@ -238,7 +238,8 @@ export class Membership {
       this.suspect(nodeId, record, `no heartbeat for ${silence} ms`);
     } else if (record.state.state === 'suspect') {
       if (silence > deadAfterMs) this.declareDead(nodeId, record, `no sign of life for ${silence} ms`);
-      else this.startProbe(nodeId, record);
+      // A round runs as long as a helper may take to answer; then a fresh one.
+      else if (!record.probe || now - record.probe.startedAt > suspectAfterMs) this.startProbe(nodeId, record);
     }
   }
 
@@ -272,7 +273,7 @@ export class Membership {
     shuffle(helpers, this.deps.random);
     const asked = new Set(helpers.slice(0, this.deps.timing.indirectProbes));
     const nonce = ++this.nonce;
-    record.probe = { nonce, asked, nacks: 0 };
+    record.probe = { nonce, asked, nacks: 0, startedAt: this.deps.now() };
     for (const helper of asked) this.deps.send(helper, { type: 'ping_req', nonce, target: nodeId });
     if (record.isLinked) this.deps.send(nodeId, { type: 'probe', nonce });
     // With nobody to ask, a closed link alone is no proof: when every link drops at
@@ -309,13 +310,15 @@ export class Membership {
 
   private onPingAck(frame: PeerFrameOf<'ping_ack'>): void {
     const record = this.members.get(frame.target);
-    const probe = record?.probe;
-    if (!record || !probe || probe.nonce !== frame.nonce) return;
+    if (!record || record.state.state === 'dead') return;
     if (frame.isAlive) {
+      // A late answer to an earlier round is still evidence of life.
       record.lastHeardAt = this.deps.now();
       if (record.state.state === 'suspect') this.clearSuspicion(frame.target, record, 'an indirect probe reached it');
       return;
     }
+    const probe = record.probe;
+    if (!probe || probe.nonce !== frame.nonce) return;
     probe.nacks++;
     // Our link is gone and every peer we asked has lost it too: it crashed, do not wait.
     if (!record.isLinked && probe.nacks >= probe.asked.size && record.state.state === 'suspect') {

@@ -189,6 +189,15 @@ export class LmdbStore implements MessageStore {
     return [...this.vectors.keys()];
   }
 
+  getMeta(key: string): string | undefined {
+    const value = this.root.get(`meta:${key}`);
+    return typeof value === 'string' ? value : undefined;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.root.putSync(`meta:${key}`, value);
+  }
+
   async close(): Promise<void> {
     await this.root.close();
   }

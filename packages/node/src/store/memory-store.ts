@@ -77,6 +77,16 @@ export class MemoryStore implements MessageStore {
     return [...this.roomLogs.keys()];
   }
 
+  private readonly meta = new Map<string, string>();
+
+  getMeta(key: string): string | undefined {
+    return this.meta.get(key);
+  }
+
+  setMeta(key: string, value: string): void {
+    this.meta.set(key, value);
+  }
+
   async close(): Promise<void> {}
 
   private roomLog(room: string): RoomLog {

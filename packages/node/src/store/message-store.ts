@@ -37,5 +37,8 @@ export interface MessageStore {
   /** Up to `limit` messages of one (room, origin) from `fromSeq` on, aliases included. */
   range(room: string, origin: string, fromSeq: number, limit: number): ChatMessage[];
   rooms(): string[];
+  /** Small settings kept with the data, such as the origin id this store writes under. */
+  getMeta(key: string): string | undefined;
+  setMeta(key: string, value: string): void;
   close(): Promise<void>;
 }

@@ -1,0 +1,253 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { ChatNode, NodeConfigInput } from '@meshchat/node';
+import { onCleanup } from './cleanup.js';
+import { attachLogsOnFailure, type LogLine, logsMatching } from './node-logs.js';
+import { waitFor } from './wait.js';
+
+/** What GET /cluster answers: the node's membership view and per-room version vectors. */
+export type ClusterView = ReturnType<ChatNode['clusterView']>;
+
+const MAIN = fileURLToPath(new URL('../../packages/node/dist/main.js', import.meta.url));
+const START_TIMEOUT_MS = 10_000;
+
+export interface NodeAddresses {
+  clients: string;
+  peers: string;
+  http: string;
+}
+
+// Every child still running, so a worker that dies without its afterEach does not
+// leave nodes behind.
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) {
+    child.kill('SIGCONT');
+    child.kill('SIGKILL');
+  }
+});
+
+/**
+ * A node as a real process (`node packages/node/dist/main.js --config <file>`), for
+ * faults only a process has: kill -9, SIGSTOP/SIGCONT, restart on the same data dir.
+ * Its JSON log lines are collected and shown when the test fails; the process is
+ * killed after the test whatever state it is in.
+ */
+export class NodeProcess {
+  readonly logs: LogLine[] = [];
+  /** Output that was not a JSON log line (stderr, crash traces). */
+  readonly raw: string[] = [];
+  private child: ChildProcess | undefined;
+  private listening: NodeAddresses | undefined;
+  private exit: Promise<void> = Promise.resolve();
+  private isPausedNow = false;
+
+  private constructor(
+    readonly nodeId: string,
+    readonly configFile: string,
+    readonly dataDir: string,
+  ) {}
+
+  /**
+   * Writes the config (ports 0 unless given, a temp data dir) and starts the node;
+   * resolves once it logged "node listening". The config file is then rewritten with
+   * the ports it got, so restart() brings it back at the same addresses, where the
+   * rest of the cluster (and its seeds) look for it.
+   */
+  static async start(config: Partial<NodeConfigInput> & Pick<NodeConfigInput, 'nodeId'>): Promise<NodeProcess> {
+    const dir = mkdtempSync(join(tmpdir(), `meshchat-proc-${config.nodeId}-`));
+    const dataDir = join(dir, 'data');
+    mkdirSync(dataDir);
+    const full: NodeConfigInput = {
+      host: '127.0.0.1',
+      clientPort: 0,
+      peerPort: 0,
+      httpPort: 0,
+      dataDir,
+      clusterSecret: 'test-cluster-secret-0123456789',
+      ...config,
+    };
+    const node = new NodeProcess(config.nodeId, join(dir, 'config.json'), dataDir);
+    writeFileSync(node.configFile, JSON.stringify(full, null, 2));
+    onCleanup(async () => {
+      await node.kill();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    attachLogsOnFailure({ name: node.nodeId, lines: node.logs, raw: node.raw });
+    const addresses = await node.spawn();
+    writeFileSync(
+      node.configFile,
+      JSON.stringify(
+        {
+          ...full,
+          clientPort: port(addresses.clients),
+          peerPort: port(addresses.peers),
+          httpPort: port(addresses.http),
+        },
+        null,
+        2,
+      ),
+    );
+    return node;
+  }
+
+  /** The addresses the node reported when it last started. */
+  get addresses(): NodeAddresses {
+    if (!this.listening) throw new Error(`${this.nodeId} has not started`);
+    return this.listening;
+  }
+
+  get isRunning(): boolean {
+    return this.child !== undefined;
+  }
+
+  get isPaused(): boolean {
+    return this.isPausedNow;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** kill -9: no shutdown, sockets closed by the kernel. Resolves once it has exited. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (child) {
+      // A stopped process keeps a pending SIGKILL until it runs again.
+      child.kill('SIGCONT');
+      child.kill('SIGKILL');
+    }
+    this.isPausedNow = false;
+    await this.exit;
+  }
+
+  /** SIGSTOP: the process hangs with its sockets open, as a node stuck in GC or swap. */
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+    this.isPausedNow = true;
+  }
+
+  resume(): void {
+    this.child?.kill('SIGCONT');
+    this.isPausedNow = false;
+  }
+
+  /**
+   * Starts the node again from the same config file and data dir (after kill()).
+   * `wipeData` empties the data dir first: a node whose disk was lost or replaced.
+   */
+  async restart(options: { wipeData?: boolean } = {}): Promise<NodeAddresses> {
+    if (this.child) throw new Error(`${this.nodeId} is still running; kill() it first`);
+    if (options.wipeData) {
+      rmSync(this.dataDir, { recursive: true, force: true });
+      mkdirSync(this.dataDir);
+    }
+    const how = options.wipeData ? 'with an empty data dir' : 'on the same data dir';
+    this.logs.push({ level: 30, time: Date.now(), msg: `---- restarted by the test ${how} ----` });
+    return this.spawn();
+  }
+
+  /** GET /cluster of this node. */
+  async cluster(): Promise<ClusterView> {
+    return fetchCluster(this.addresses.http);
+  }
+
+  /** Lines whose msg contains `text` and whose fields match. */
+  logsMatching(text: string, fields: Record<string, unknown> = {}): LogLine[] {
+    return logsMatching(this.logs, text, fields);
+  }
+
+  async waitForLog(text: string, fields: Record<string, unknown> = {}, timeoutMs = 10_000): Promise<LogLine> {
+    await waitFor(
+      () => this.logsMatching(text, fields).length > 0,
+      `${this.nodeId} to log "${text}" ${JSON.stringify(fields)}`,
+      timeoutMs,
+    );
+    return this.logsMatching(text, fields)[0] as LogLine;
+  }
+
+  private spawn(): Promise<NodeAddresses> {
+    const child = spawn(process.execPath, [MAIN, '--config', this.configFile], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    running.add(child);
+    this.exit = new Promise((resolve) => {
+      child.once('exit', (code, signal) => {
+        running.delete(child);
+        if (this.child === child) this.child = undefined;
+        this.raw.push(`process exited (code ${code}, signal ${signal})`);
+        resolve();
+      });
+    });
+    createInterface({ input: child.stderr as NodeJS.ReadableStream }).on('line', (line) => this.raw.push(line));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new Error(`${this.nodeId} did not log "node listening" within ${START_TIMEOUT_MS} ms`));
+      }, START_TIMEOUT_MS);
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`${this.nodeId} exited at startup (code ${code}, signal ${signal}): ${this.raw.join('\n')}`));
+      });
+      createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (text) => {
+        let line: LogLine;
+        try {
+          line = JSON.parse(text) as LogLine;
+        } catch {
+          this.raw.push(text);
+          return;
+        }
+        this.logs.push(line);
+        if (line.msg === 'node listening') {
+          clearTimeout(timer);
+          this.listening = { clients: String(line.clients), peers: String(line.peers), http: String(line.http) };
+          resolve(this.listening);
+        }
+      });
+    });
+  }
+}
+
+export interface ProcessClusterOptions {
+  /** Node ids are `${prefix}1`, `${prefix}2`, ... */
+  prefix?: string;
+  /** Config given to every node (heartbeat timings, antiEntropyMs, ...). */
+  config?: Partial<NodeConfigInput>;
+}
+
+/**
+ * Starts `size` node processes with one fresh cluster secret. The first starts alone;
+ * the others each get the first as their only seed and must discover the rest by gossip.
+ */
+export async function startProcessCluster(size: number, options: ProcessClusterOptions = {}): Promise<NodeProcess[]> {
+  const prefix = options.prefix ?? 'n';
+  const clusterSecret = `secret-${randomBytes(12).toString('hex')}`;
+  const first = await NodeProcess.start({ clusterSecret, ...options.config, nodeId: `${prefix}1` });
+  const rest = await Promise.all(
+    Array.from({ length: size - 1 }, (_, i) =>
+      NodeProcess.start({
+        clusterSecret,
+        ...options.config,
+        nodeId: `${prefix}${i + 2}`,
+        seeds: [first.addresses.peers],
+      }),
+    ),
+  );
+  return [first, ...rest];
+}
+
+/** GET http://<address>/cluster. */
+export async function fetchCluster(httpAddress: string): Promise<ClusterView> {
+  const response = await fetch(`http://${httpAddress}/cluster`);
+  if (!response.ok) throw new Error(`GET ${httpAddress}/cluster: HTTP ${response.status}`);
+  return (await response.json()) as ClusterView;
+}
+
+function port(address: string): number {
+  return Number(address.slice(address.lastIndexOf(':') + 1));
+}
