@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { clientFrameSchemas, encodeFrame, type PeerFrame } from '@meshchat/protocol';
 import type { Logger } from 'pino';
 import { ChatService, type PresenceDelta } from './chat/chat-service.js';
+import { isNewer } from './chat/presence-directory.js';
 import { Membership } from './cluster/membership.js';
 import { Mesh } from './cluster/mesh.js';
 import type { NodeConfig } from './config/schema.js';
@@ -123,6 +124,22 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
 
   const antiEntropy: AntiEntropy = new AntiEntropy({
     store,
+    presence: {
+      versions: () => ({ ...chat.directory.versions(), [config.nodeId]: chat.presenceVersionOfSelf }),
+      reconcile: (nodeId, theirs) => {
+        const mine = { ...chat.directory.versions(), [config.nodeId]: chat.presenceVersionOfSelf };
+        for (const [owner, version] of Object.entries(mine)) {
+          const theirVersion = theirs[owner];
+          if (owner === nodeId || (theirVersion && !isNewer(version, theirVersion))) continue;
+          const snapshot = owner === config.nodeId ? chat.presenceSnapshot() : chat.directory.snapshotOf(owner);
+          if (snapshot) mesh.send(nodeId, snapshot);
+        }
+        return Object.entries(theirs).some(([owner, version]) => {
+          const held = mine[owner];
+          return owner !== config.nodeId && (!held || isNewer(version, held));
+        });
+      },
+    },
     send: (nodeId, frame) => mesh.send(nodeId, frame),
     isLinked: (nodeId) => mesh.isLinked(nodeId),
     outboundBytes: (nodeId) => mesh.outboundBytes(nodeId),
@@ -167,6 +184,7 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
     newSessionId: randomUUID,
     cluster: {
       publish: (_message, encoded) => mesh.broadcastEncoded(encoded),
+      isDead: (nodeId) => membership.get(nodeId)?.state === 'dead',
       presenceChanged: (delta: PresenceDelta) =>
         mesh.broadcastEncoded(encodeFrame({ type: 'presence_delta', ...delta })),
       clientAddresses: () => [
@@ -200,7 +218,9 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
       case 'presence_snapshot':
         return chat.directory.applySnapshot(nodeId, frame);
       case 'presence_delta':
-        return chat.directory.applyDelta(nodeId, frame);
+        // A delta that does not follow what we hold means we missed one: resync.
+        if (!chat.directory.applyDelta(nodeId, frame)) antiEntropy.start(nodeId);
+        return;
       case 'peer_hello':
       case 'peer_auth':
       case 'peer_error':

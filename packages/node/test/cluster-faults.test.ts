@@ -116,13 +116,9 @@ describe('a peer link cut and restored while messages flow', () => {
 });
 
 describe('a peer link cut for good', () => {
-  // BUG (chat/presence): presence deltas and snapshots go only over direct links, and
-  // anti-entropy carries messages only, so while the n1-n2 link is down (n2 still alive
-  // for n1, through n3's indirect probes) n1 never learns who joins or leaves on n2:
-  // `who` on n1 stays stale for as long as the link is cut, though n2's messages do
-  // reach n1 through n3. Wanted: presence converges like messages do (relay presence
-  // through a peer, or exchange presence snapshots with anti-entropy rounds).
-  it.fails('presence on n2 reaches n1 through n3 while their own link is cut, as n2’s messages do', async () => {
+  // Presence converges like messages: while the n1-n2 link is cut, anti-entropy rounds
+  // with n3 carry n3's copy of n2's presence snapshot to n1.
+  it('presence on n2 reaches n1 through n3 while their own link is cut, as n2’s messages do', async () => {
     const { nodes, faults } = await startFaultyCluster(3, { config: CLUSTER_CONFIG });
     const [n1, n2] = nodes as [LoggedNode, LoggedNode, LoggedNode];
     await waitForFullMesh(nodes);

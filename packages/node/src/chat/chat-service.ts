@@ -23,6 +23,7 @@ import { checkNick, checkRoom, checkText, nickKey } from './rules.js';
 import { TokenBucket } from './token-bucket.js';
 
 export type PresenceDelta = Omit<PeerFrameOf<'presence_delta'>, 'type'>;
+type PresenceChange = Omit<PresenceDelta, 'epoch' | 'version'>;
 export type PresenceSnapshot = PeerFrameOf<'presence_snapshot'>;
 
 /** What the chat layer needs from the rest of the cluster. */
@@ -31,6 +32,8 @@ export interface ClusterPort {
   publish(message: ChatMessage, encoded: Buffer): void;
   /** Tells every peer about a change to this node's sessions. */
   presenceChanged(delta: PresenceDelta): void;
+  /** Whether this node holds another node dead. */
+  isDead(nodeId: string): boolean;
   /** Client addresses of the cluster's live nodes, handed to clients for failover. */
   clientAddresses(): string[];
 }
@@ -61,6 +64,9 @@ export class ChatService {
   private readonly intake: MessageIntake;
   /** Sessions on the other nodes, as they report them. */
   readonly directory: PresenceDirectory;
+  // This node's presence version (see PresenceVersion): start time, then one per change.
+  private readonly presenceEpoch: number;
+  private presenceVersion = 0;
 
   constructor(private readonly deps: ChatServiceDeps) {
     this.intake = new MessageIntake({
@@ -72,7 +78,11 @@ export class ChatService {
         deps.cluster.publish(message, encoded);
       },
     });
-    this.directory = new PresenceDirectory((room, event, member) => this.local.announce(room, event, member));
+    this.directory = new PresenceDirectory({
+      onChange: (room, event, member) => this.local.announce(room, event, member),
+      isDead: (nodeId) => deps.cluster.isDead(nodeId),
+    });
+    this.presenceEpoch = deps.now();
   }
 
   get sessionCount(): number {
@@ -103,7 +113,12 @@ export class ChatService {
     this.local.deliver(message);
   }
 
-  /** This node's sessions and their rooms, for a peer whose link just came up. */
+  /** This node's presence version, for anti-entropy digests. */
+  get presenceVersionOfSelf(): { epoch: number; version: number } {
+    return { epoch: this.presenceEpoch, version: this.presenceVersion };
+  }
+
+  /** This node's sessions and their rooms, for a peer whose link came up or that is behind. */
   presenceSnapshot(): PresenceSnapshot {
     const sessions = [...this.sessions]
       .filter((s) => s.isReady)
@@ -112,7 +127,13 @@ export class ChatService {
         nick: s.identity?.nick as string,
         rooms: [...s.rooms],
       }));
-    return { type: 'presence_snapshot', sessions };
+    return {
+      type: 'presence_snapshot',
+      nodeId: this.deps.nodeId,
+      epoch: this.presenceEpoch,
+      version: this.presenceVersion,
+      sessions,
+    };
   }
 
   /** The byte stream broke (bad framing or schema): say why and close. */
@@ -136,7 +157,7 @@ export class ChatService {
     if (this.byNick.get(nickKey(identity.nick)) === session) this.byNick.delete(nickKey(identity.nick));
     for (const room of [...session.rooms]) this.leaveRoom(session, room);
     this.local.unregisterClient(session);
-    this.deps.cluster.presenceChanged({ event: 'offline', ...identity });
+    this.presenceChanged({ event: 'offline', ...identity });
     this.deps.log.info(session.describe(), 'client disconnected');
   }
 
@@ -220,7 +241,7 @@ export class ChatService {
     session.identity = identity;
     this.byNick.set(nickKey(frame.nick), session);
     this.local.registerClient(session);
-    this.deps.cluster.presenceChanged({ event: 'online', ...identity });
+    this.presenceChanged({ event: 'online', ...identity });
     this.deps.log.info(session.describe(), 'client connected');
     const { maxMessageLength, idleTimeoutMs } = this.deps.config.limits;
     session.link.send({
@@ -270,7 +291,7 @@ export class ChatService {
     if (!this.local.add(room, session)) return;
     const member = session.member(this.deps.nodeId);
     this.local.announce(room, 'joined', member, session);
-    this.deps.cluster.presenceChanged({ event: 'joined', clientId: member.clientId, nick: member.nick, room });
+    this.presenceChanged({ event: 'joined', clientId: member.clientId, nick: member.nick, room });
   }
 
   private leave(session: ClientSession, frame: ClientFrameOf<'leave'>): void {
@@ -283,7 +304,7 @@ export class ChatService {
     if (!this.local.remove(room, session)) return;
     const member = session.member(this.deps.nodeId);
     this.local.announce(room, 'left', member);
-    this.deps.cluster.presenceChanged({ event: 'left', clientId: member.clientId, nick: member.nick, room });
+    this.presenceChanged({ event: 'left', clientId: member.clientId, nick: member.nick, room });
   }
 
   private send(session: ClientSession, frame: ClientFrameOf<'send'>): void {
@@ -322,6 +343,11 @@ export class ChatService {
     const messages = newestWithinBudget(page.messages);
     const hasMore = page.hasMore || messages.length < page.messages.length;
     session.link.send({ type: 'history_reply', reqId: frame.reqId, room: frame.room, messages, hasMore });
+  }
+
+  private presenceChanged(change: PresenceChange): void {
+    this.presenceVersion++;
+    this.deps.cluster.presenceChanged({ ...change, epoch: this.presenceEpoch, version: this.presenceVersion });
   }
 
   private fail(session: ClientSession, frame: ClientFrame, err: unknown): void {

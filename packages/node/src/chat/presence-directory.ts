@@ -1,4 +1,4 @@
-import type { Member, PeerFrameOf } from '@meshchat/protocol';
+import type { Member, PeerFrameOf, PresenceVersion } from '@meshchat/protocol';
 import { nickKey } from './rules.js';
 
 type Snapshot = PeerFrameOf<'presence_snapshot'>;
@@ -10,41 +10,132 @@ interface RemoteSession {
   rooms: Set<string>;
 }
 
+interface NodePresence extends PresenceVersion {
+  sessions: Map<string, RemoteSession>;
+}
+
 export type PresenceListener = (room: string, event: 'joined' | 'left', member: Member) => void;
 
+export interface PresenceDirectoryDeps {
+  onChange: PresenceListener;
+  /** Whether this node holds `nodeId` dead: copies of its presence are then refused. */
+  isDead: (nodeId: string) => boolean;
+}
+
 /**
- * The sessions of the other nodes and the rooms they are in, as those nodes report
- * them: a snapshot when a link comes up, then one delta per change. A node declared
- * dead takes its sessions with it. Local sessions live in ChatService; this holds
- * only the rest of the cluster.
+ * The sessions of the other nodes and the rooms they are in. Each node owns its part
+ * and versions it (epoch, version); the owner sends a snapshot when a link comes up and
+ * a delta per change, and anti-entropy passes snapshots on through third nodes, so
+ * presence converges like messages do when a direct link is cut. A node declared dead
+ * takes its sessions with it.
  */
 export class PresenceDirectory {
-  private readonly byNode = new Map<string, Map<string, RemoteSession>>();
+  private readonly byNode = new Map<string, NodePresence>();
 
-  constructor(private readonly onChange: PresenceListener) {}
+  constructor(private readonly deps: PresenceDirectoryDeps) {}
 
-  applySnapshot(nodeId: string, snapshot: Snapshot): void {
-    const before = this.byNode.get(nodeId) ?? new Map<string, RemoteSession>();
-    const after = new Map<string, RemoteSession>();
+  /**
+   * Applies a snapshot from its owner (always: it is the source) or forwarded by a
+   * peer (only when newer than what we hold, and not for a node we hold dead).
+   */
+  applySnapshot(from: string, snapshot: Snapshot): void {
+    const owner = snapshot.nodeId;
+    const known = this.byNode.get(owner);
+    if (from !== owner && (this.deps.isDead(owner) || (known && !isNewer(snapshot, known)))) return;
+    const sessions = new Map<string, RemoteSession>();
     for (const s of snapshot.sessions)
-      after.set(s.clientId, { clientId: s.clientId, nick: s.nick, rooms: new Set(s.rooms) });
-    this.byNode.set(nodeId, after);
+      sessions.set(s.clientId, { clientId: s.clientId, nick: s.nick, rooms: new Set(s.rooms) });
+    this.byNode.set(owner, { epoch: snapshot.epoch, version: snapshot.version, sessions });
+    const before = known?.sessions ?? new Map<string, RemoteSession>();
     for (const [clientId, old] of before) {
-      const now = after.get(clientId);
-      for (const room of old.rooms) if (!now?.rooms.has(room)) this.onChange(room, 'left', member(old, nodeId));
+      const now = sessions.get(clientId);
+      for (const room of old.rooms) if (!now?.rooms.has(room)) this.deps.onChange(room, 'left', member(old, owner));
     }
-    for (const [clientId, now] of after) {
+    for (const [clientId, now] of sessions) {
       const old = before.get(clientId);
-      for (const room of now.rooms) if (!old?.rooms.has(room)) this.onChange(room, 'joined', member(now, nodeId));
+      for (const room of now.rooms) if (!old?.rooms.has(room)) this.deps.onChange(room, 'joined', member(now, owner));
     }
   }
 
-  applyDelta(nodeId: string, delta: Delta): void {
-    let sessions = this.byNode.get(nodeId);
-    if (!sessions) {
-      sessions = new Map();
-      this.byNode.set(nodeId, sessions);
+  /**
+   * Applies a delta from its owner. Returns false when it does not follow the version
+   * we hold (we missed a change): the caller then asks for a fresh snapshot.
+   */
+  applyDelta(owner: string, delta: Delta): boolean {
+    let presence = this.byNode.get(owner);
+    if (presence && !isNewer(delta, presence)) return true;
+    const follows = presence !== undefined && presence.epoch === delta.epoch && delta.version === presence.version + 1;
+    if (!presence) {
+      presence = { epoch: delta.epoch, version: delta.version, sessions: new Map() };
+      this.byNode.set(owner, presence);
     }
+    presence.epoch = delta.epoch;
+    presence.version = delta.version;
+    this.applyChange(owner, presence.sessions, delta);
+    return follows;
+  }
+
+  /** A node was declared dead: its clients leave every room. */
+  dropNode(nodeId: string): void {
+    const presence = this.byNode.get(nodeId);
+    if (!presence) return;
+    this.byNode.delete(nodeId);
+    for (const session of presence.sessions.values()) {
+      for (const room of session.rooms) this.deps.onChange(room, 'left', member(session, nodeId));
+    }
+  }
+
+  /** The versions held, per owner, for anti-entropy. */
+  versions(): Record<string, PresenceVersion> {
+    return Object.fromEntries([...this.byNode].map(([nodeId, p]) => [nodeId, { epoch: p.epoch, version: p.version }]));
+  }
+
+  /** Our copy of a node's presence, to pass on to a peer that holds an older one. */
+  snapshotOf(nodeId: string): Snapshot | undefined {
+    const presence = this.byNode.get(nodeId);
+    if (!presence) return undefined;
+    const sessions = [...presence.sessions.values()].map((s) => ({
+      clientId: s.clientId,
+      nick: s.nick,
+      rooms: [...s.rooms],
+    }));
+    return { type: 'presence_snapshot', nodeId, epoch: presence.epoch, version: presence.version, sessions };
+  }
+
+  members(room: string): Member[] {
+    const found: Member[] = [];
+    for (const [nodeId, presence] of this.byNode) {
+      for (const session of presence.sessions.values())
+        if (session.rooms.has(room)) found.push(member(session, nodeId));
+    }
+    return found;
+  }
+
+  findByNick(nick: string): Member | undefined {
+    const key = nickKey(nick);
+    for (const [nodeId, presence] of this.byNode) {
+      for (const session of presence.sessions.values())
+        if (nickKey(session.nick) === key) return member(session, nodeId);
+    }
+    return undefined;
+  }
+
+  /** Member counts per room across the other nodes. */
+  roomCounts(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const presence of this.byNode.values()) {
+      for (const session of presence.sessions.values()) {
+        for (const room of session.rooms) counts.set(room, (counts.get(room) ?? 0) + 1);
+      }
+    }
+    return counts;
+  }
+
+  clientCount(nodeId: string): number {
+    return this.byNode.get(nodeId)?.sessions.size ?? 0;
+  }
+
+  private applyChange(owner: string, sessions: Map<string, RemoteSession>, delta: Delta): void {
     const existing = sessions.get(delta.clientId);
     switch (delta.event) {
       case 'online':
@@ -53,63 +144,27 @@ export class PresenceDirectory {
       case 'offline':
         if (!existing) return;
         sessions.delete(delta.clientId);
-        for (const room of existing.rooms) this.onChange(room, 'left', member(existing, nodeId));
+        for (const room of existing.rooms) this.deps.onChange(room, 'left', member(existing, owner));
         return;
       case 'joined': {
         const session = existing ?? { clientId: delta.clientId, nick: delta.nick, rooms: new Set<string>() };
         sessions.set(delta.clientId, session);
         if (delta.room === undefined || session.rooms.has(delta.room)) return;
         session.rooms.add(delta.room);
-        this.onChange(delta.room, 'joined', member(session, nodeId));
+        this.deps.onChange(delta.room, 'joined', member(session, owner));
         return;
       }
       case 'left':
         if (!existing || delta.room === undefined || !existing.rooms.delete(delta.room)) return;
-        this.onChange(delta.room, 'left', member(existing, nodeId));
+        this.deps.onChange(delta.room, 'left', member(existing, owner));
         return;
     }
   }
+}
 
-  /** A node was declared dead: its clients leave every room. */
-  dropNode(nodeId: string): void {
-    const sessions = this.byNode.get(nodeId);
-    if (!sessions) return;
-    this.byNode.delete(nodeId);
-    for (const session of sessions.values()) {
-      for (const room of session.rooms) this.onChange(room, 'left', member(session, nodeId));
-    }
-  }
-
-  members(room: string): Member[] {
-    const found: Member[] = [];
-    for (const [nodeId, sessions] of this.byNode) {
-      for (const session of sessions.values()) if (session.rooms.has(room)) found.push(member(session, nodeId));
-    }
-    return found;
-  }
-
-  findByNick(nick: string): Member | undefined {
-    const key = nickKey(nick);
-    for (const [nodeId, sessions] of this.byNode) {
-      for (const session of sessions.values()) if (nickKey(session.nick) === key) return member(session, nodeId);
-    }
-    return undefined;
-  }
-
-  /** Member counts per room across the other nodes. */
-  roomCounts(): Map<string, number> {
-    const counts = new Map<string, number>();
-    for (const sessions of this.byNode.values()) {
-      for (const session of sessions.values()) {
-        for (const room of session.rooms) counts.set(room, (counts.get(room) ?? 0) + 1);
-      }
-    }
-    return counts;
-  }
-
-  clientCount(nodeId: string): number {
-    return this.byNode.get(nodeId)?.size ?? 0;
-  }
+/** Whether version `a` is later than `b`: a later epoch (a restart), or more changes. */
+export function isNewer(a: PresenceVersion, b: PresenceVersion): boolean {
+  return a.epoch > b.epoch || (a.epoch === b.epoch && a.version > b.version);
 }
 
 function member(session: RemoteSession, nodeId: string): Member {

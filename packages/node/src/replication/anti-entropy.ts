@@ -1,10 +1,19 @@
-import type { ChatMessage, PeerFrame, PeerFrameOf } from '@meshchat/protocol';
+import type { ChatMessage, PeerFrame, PeerFrameOf, PresenceVersion } from '@meshchat/protocol';
 import type { Logger } from 'pino';
 import { SYNC_BATCH_BYTES, SYNC_BATCH_MESSAGES, SYNC_HIGH_WATER_BYTES } from '../constants.js';
 import type { MessageStore, VersionVector } from '../store/message-store.js';
 
+/** Presence rides on anti-entropy rounds too, so it converges through third nodes. */
+export interface PresenceSync {
+  /** The presence versions we hold, per owner node, ours included. */
+  versions(): Record<string, PresenceVersion>;
+  /** Sends the peer what we hold newer than it; says whether it holds newer than us. */
+  reconcile(nodeId: string, theirs: Record<string, PresenceVersion>): boolean;
+}
+
 export interface AntiEntropyDeps {
   store: MessageStore;
+  presence: PresenceSync;
   send: (nodeId: string, frame: PeerFrame) => boolean;
   isLinked: (nodeId: string) => boolean;
   outboundBytes: (nodeId: string) => number;
@@ -50,7 +59,7 @@ export class AntiEntropy {
 
   /** Opens a round with a peer: tell it what we hold. */
   start(nodeId: string): void {
-    this.deps.send(nodeId, { type: 'sync_vectors', rooms: this.vectors(), isReply: false });
+    this.deps.send(nodeId, this.vectorsFrame(false));
   }
 
   onVectors(nodeId: string, frame: PeerFrameOf<'sync_vectors'>): void {
@@ -68,8 +77,9 @@ export class AntiEntropy {
       const vector = mine[room] ?? {};
       if (Object.entries(theirs).some(([origin, seq]) => seq > (vector[origin] ?? 0))) theyHaveMore = true;
     }
+    if (this.deps.presence.reconcile(nodeId, frame.presence)) theyHaveMore = true;
     // They opened the round and hold something we lack: answer so they push it too.
-    if (theyHaveMore && !frame.isReply) this.deps.send(nodeId, { type: 'sync_vectors', rooms: mine, isReply: true });
+    if (theyHaveMore && !frame.isReply) this.deps.send(nodeId, this.vectorsFrame(true, mine));
     if (ranges.length === 0) return;
     this.deps.log.debug({ peer: nodeId, ranges: ranges.length }, 'anti-entropy: sending missing ranges');
     this.queues.set(nodeId, mergeRanges(this.queues.get(nodeId) ?? [], ranges));
@@ -79,6 +89,10 @@ export class AntiEntropy {
   /** The link went away: what was queued for it is recomputed on the next round. */
   forget(nodeId: string): void {
     this.queues.delete(nodeId);
+  }
+
+  private vectorsFrame(isReply: boolean, rooms = this.vectors()): PeerFrame {
+    return { type: 'sync_vectors', rooms, presence: this.deps.presence.versions(), isReply };
   }
 
   private vectors(): Record<string, VersionVector> {

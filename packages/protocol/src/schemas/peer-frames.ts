@@ -69,10 +69,18 @@ export const PingAckFrame = z.object({
 export const ProbeFrame = z.object({ type: z.literal('probe'), nonce: Counter });
 export const ProbeAckFrame = z.object({ type: z.literal('probe_ack'), nonce: Counter });
 
+// A node's presence (its sessions and their rooms) is versioned by its owner: epoch is
+// the owner's start time, version counts its changes since. (epoch, version) orders
+// copies, so a copy forwarded by a third node never overwrites a newer one.
+export const PresenceVersion = z.object({ epoch: Counter, version: Counter });
+export type PresenceVersion = z.infer<typeof PresenceVersion>;
+
 /** Anti-entropy: "this is what I hold", per room; the other side sends what is missing. */
 export const SyncVectorsFrame = z.object({
   type: z.literal('sync_vectors'),
   rooms: z.record(RoomName, VersionVector),
+  // The presence versions this node holds, per owner node, itself included.
+  presence: z.record(NodeId, PresenceVersion),
   // True on the answer to a round the other side opened, so rounds do not ping-pong.
   isReply: z.boolean(),
 });
@@ -80,15 +88,23 @@ export const SyncVectorsFrame = z.object({
 /** Missing messages, per (room, origin) in seq order. */
 export const SyncBatchFrame = z.object({ type: z.literal('sync_batch'), messages: z.array(ChatMessage) });
 
-/** The sending node's local sessions and their rooms, on connect. */
+/**
+ * One node's sessions and their rooms: sent by the owner when a link comes up, and by
+ * any node in anti-entropy to a peer holding an older version.
+ */
 export const PresenceSnapshotFrame = z.object({
   type: z.literal('presence_snapshot'),
+  nodeId: NodeId,
+  epoch: Counter,
+  version: Counter,
   sessions: z.array(z.object({ clientId: ClientId, nick: Nick, rooms: z.array(RoomName) })),
 });
 
-/** One change to the sending node's local sessions. */
+/** One change to the sending node's local sessions, with the version it makes. */
 export const PresenceDeltaFrame = z.object({
   type: z.literal('presence_delta'),
+  epoch: Counter,
+  version: Counter,
   event: z.enum(['online', 'offline', 'joined', 'left']),
   clientId: ClientId,
   nick: Nick,
