@@ -71,6 +71,10 @@ export const INDIRECT_PROBES = 3;
 // Full membership state goes to every peer every this many heartbeats (5 s at 500 ms).
 export const FULL_SYNC_EVERY_TICKS = 10;
 
+// Retention runs this often: trimming is bulk work, and a message living a little past
+// its limit harms nobody.
+export const DEFAULT_RETENTION_SWEEP_MS = 30_000;
+
 // Anti-entropy with one random peer this often, beside every (re)connect.
 export const DEFAULT_ANTI_ENTROPY_MS = 2000;
 

@@ -16,6 +16,7 @@ import { Replicator } from './replication/replicator.js';
 import { LmdbStore } from './store/lmdb-store.js';
 import { MemoryStore } from './store/memory-store.js';
 import type { MessageStore } from './store/message-store.js';
+import { Retention } from './store/retention.js';
 import { FrameConnection } from './transport/frame-connection.js';
 import { listenTcp, type TcpListener } from './transport/tcp-listener.js';
 
@@ -271,6 +272,11 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
     if (peer) antiEntropy.start(peer);
   });
   every(Math.max(100, config.limits.idleTimeoutMs / 4), () => chat.sweepIdle());
+  const retention = new Retention({ store, config: config.retention, now: Date.now, log });
+  if (retention.isEnabled) {
+    void retention.sweep();
+    every(config.retention.sweepMs, () => void retention.sweep());
+  }
   mesh.maintain(Date.now());
   log.info({ clients: self.clientAddress, peers: self.peerAddress, http: self.httpAddress }, 'node listening');
 

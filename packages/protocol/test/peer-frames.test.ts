@@ -50,7 +50,11 @@ const examples = {
     presence: { 'node-a': { epoch: 1795726351974, version: 12 } },
     isReply: false,
   },
-  sync_batch: { type: 'sync_batch', messages: [message, { ...message, seq: 8 }] },
+  sync_batch: {
+    type: 'sync_batch',
+    floors: [{ room: 'general', origin: 'node-c', seq: 40 }],
+    messages: [message, { ...message, seq: 8 }],
+  },
   presence_snapshot: {
     type: 'presence_snapshot',
     nodeId: 'node-b',

@@ -10,6 +10,7 @@ import {
   DEFAULT_MAX_OUTBOUND_BYTES,
   DEFAULT_RATE_BURST,
   DEFAULT_RATE_PER_SEC,
+  DEFAULT_RETENTION_SWEEP_MS,
   DEFAULT_SUSPECT_AFTER_MS,
 } from '../constants.js';
 
@@ -32,6 +33,18 @@ export const HeartbeatConfig = z.strictObject({
   deadAfterMs: PositiveInt.default(DEFAULT_DEAD_AFTER_MS),
 });
 
+const RetentionPolicy = z.strictObject({
+  maxMessages: PositiveInt.optional(),
+  maxAgeMs: PositiveInt.optional(),
+});
+
+export const RetentionConfig = RetentionPolicy.extend({
+  // Per-room policies, laid over the defaults above.
+  rooms: z.record(z.string(), RetentionPolicy).default({}),
+  sweepMs: PositiveInt.default(DEFAULT_RETENTION_SWEEP_MS),
+});
+export type RetentionConfig = z.infer<typeof RetentionConfig>;
+
 export const NodeConfig = z.strictObject({
   nodeId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, {
     error: 'expected 1-64 letters, digits, "_", "." or "-", starting with a letter or digit',
@@ -53,6 +66,8 @@ export const NodeConfig = z.strictObject({
   clusterSecret: z.string().min(16, { error: 'expected at least 16 characters' }),
   historyOnJoin: z.int().min(0).max(1000).default(DEFAULT_HISTORY_ON_JOIN),
   antiEntropyMs: PositiveInt.default(DEFAULT_ANTI_ENTROPY_MS),
+  // Keep everything unless limits are given; every node must have the same policy.
+  retention: RetentionConfig.default(RetentionConfig.parse({})),
   limits: LimitsConfig.default(LimitsConfig.parse({})),
   heartbeat: HeartbeatConfig.default(HeartbeatConfig.parse({})),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),

@@ -22,6 +22,12 @@ export interface AntiEntropyDeps {
   log: Logger;
 }
 
+interface Floor {
+  room: string;
+  origin: string;
+  seq: number;
+}
+
 interface Range {
   room: string;
   origin: string;
@@ -115,17 +121,28 @@ export class AntiEntropy {
         this.deps.schedule(step, BACKOFF_WHEN_FULL_MS);
         return;
       }
-      this.deps.send(nodeId, { type: 'sync_batch', messages: this.takeBatch(queue) });
+      this.deps.send(nodeId, { type: 'sync_batch', ...this.takeBatch(queue) });
       this.deps.schedule(step, 0);
     };
     step();
   }
 
-  private takeBatch(queue: Range[]): ChatMessage[] {
+  private takeBatch(queue: Range[]): { floors: Floor[]; messages: ChatMessage[] } {
     const batch: ChatMessage[] = [];
+    const floors: Floor[] = [];
     let bytes = 0;
     while (queue.length > 0 && batch.length < SYNC_BATCH_MESSAGES && bytes < SYNC_BATCH_BYTES) {
       const range = queue[0] as Range;
+      // What retention removed here cannot be sent: tell the peer to skip it.
+      const floor = this.deps.store.floor(range.room, range.origin);
+      if (range.fromSeq <= floor) {
+        floors.push({ room: range.room, origin: range.origin, seq: Math.min(floor, range.toSeq) });
+        range.fromSeq = floor + 1;
+        if (range.fromSeq > range.toSeq) {
+          queue.shift();
+          continue;
+        }
+      }
       const limit = Math.min(SYNC_BATCH_MESSAGES - batch.length, range.toSeq - range.fromSeq + 1);
       const messages = this.deps.store.range(range.room, range.origin, range.fromSeq, limit);
       for (const message of messages) {
@@ -138,7 +155,7 @@ export class AntiEntropy {
       if (range.fromSeq > range.toSeq || messages.length === 0) queue.shift();
     }
     this.sentMessages += batch.length;
-    return batch;
+    return { floors, messages: batch };
   }
 }
 

@@ -49,6 +49,11 @@ export class Replicator {
       return;
     }
     this.accept(key, message);
+    this.drain(key);
+  }
+
+  // Accepts held messages that now follow what is stored.
+  private drain(key: string): void {
     const held = this.holdback.get(key);
     while (held && held.size > 0) {
       const following = held.get(this.expected.get(key) as number);
@@ -60,7 +65,24 @@ export class Replicator {
   }
 
   receiveBatch(from: string, batch: PeerFrameOf<'sync_batch'>): void {
+    for (const floor of batch.floors) this.skip(floor.room, floor.origin, floor.seq);
     for (const message of batch.messages) this.receive(from, message);
+  }
+
+  // A peer's retention removed (room, origin) up to `seq`: those will never come, so
+  // stop waiting for them and release what was held behind them.
+  private skip(room: string, origin: string, seq: number): void {
+    const key = streamKey(room, origin);
+    const next = Math.max(this.expected.get(key) ?? 0, this.deps.store.highestSeq(room, origin) + 1);
+    if (seq < next) return;
+    this.expected.set(key, seq + 1);
+    void this.deps.store.skipTo(room, origin, seq).catch((err: unknown) => {
+      this.deps.log.error({ err, room, origin, seq }, 'recording a trimmed range failed');
+    });
+    const held = this.holdback.get(key);
+    if (!held) return;
+    for (const heldSeq of held.keys()) if (heldSeq <= seq) held.delete(heldSeq);
+    this.drain(key);
   }
 
   private accept(key: string, message: ChatMessage): void {

@@ -3,7 +3,14 @@ import { join } from 'node:path';
 import type { ChatMessage, Cursor, MessageId } from '@meshchat/protocol';
 import { type Database, open, type RootDatabase } from 'lmdb';
 import { StoreError } from '../errors.js';
-import type { HistoryPage, MessageStore, VersionVector } from './message-store.js';
+import { findLmdbFileProblem } from './lmdb-file-check.js';
+import {
+  comparePositions,
+  type HistoryPage,
+  type HistoryPosition,
+  type MessageStore,
+  type VersionVector,
+} from './message-store.js';
 
 // Bumped when the on-disk layout changes; a node refuses a data directory written by a
 // newer version rather than misreading it.
@@ -28,7 +35,8 @@ type HistoryKey = [room: string, hlc: number, origin: string, seq: number];
  *   messages [room, origin, seq]        -> ChatMessage       every message, aliases too
  *   history  [room, hlc, origin, seq]   -> 1                 the hlc index, no aliases
  *   aliases  [room, origin, seq]        -> 1
- *   vectors  [room, origin]             -> highest contiguous seq
+ *   vectors  [room, origin]             -> highest contiguous seq (held or trimmed)
+ *   floors   [room, origin]             -> seq up to which retention trimmed
  *   dedupe   [clientId, clientMsgId]    -> [room, origin, seq]
  *   meta     'formatVersion'            -> STORE_FORMAT_VERSION
  */
@@ -39,6 +47,8 @@ export class LmdbStore implements MessageStore {
   private readonly aliases: Database<number, MessageKey>;
   private readonly vectorsDb: Database<number, [string, string]>;
   private readonly dedupe: Database<MessageKey, [string, string]>;
+  private readonly floorsDb: Database<number, [string, string]>;
+  private readonly floors = new Map<string, number>();
   // Committed positions, per room; loaded at open, updated when a commit completes.
   private readonly vectors = new Map<string, Map<string, number>>();
   // Appended, committed or not: the next append of a stream must follow it.
@@ -55,6 +65,7 @@ export class LmdbStore implements MessageStore {
     this.aliases = this.root.openDB({ name: 'aliases', keyEncoding: 'ordered-binary', encoding: 'msgpack' });
     this.vectorsDb = this.root.openDB({ name: 'vectors', keyEncoding: 'ordered-binary', encoding: 'msgpack' });
     this.dedupe = this.root.openDB({ name: 'dedupe', keyEncoding: 'ordered-binary', encoding: 'msgpack' });
+    this.floorsDb = this.root.openDB({ name: 'floors', keyEncoding: 'ordered-binary', encoding: 'msgpack' });
   }
 
   /**
@@ -68,6 +79,13 @@ export class LmdbStore implements MessageStore {
     try {
       mkdirSync(dataDir, { recursive: true });
       checkFreeSpace(dataDir, path);
+      const problem = findLmdbFileProblem(path);
+      if (problem) {
+        throw new StoreError(
+          path,
+          `refusing to open the store: ${problem}; move the data directory aside and restart to recover from peers`,
+        );
+      }
       store = new LmdbStore(path);
     } catch (err) {
       if (err instanceof StoreError) throw err;
@@ -189,6 +207,70 @@ export class LmdbStore implements MessageStore {
     return [...this.vectors.keys()];
   }
 
+  floor(room: string, origin: string): number {
+    return this.floors.get(`${room}\u0000${origin}`) ?? 0;
+  }
+
+  async trimBefore(room: string, position: HistoryPosition): Promise<number> {
+    let removed = 0;
+    let last: Promise<boolean> | undefined;
+    const newFloors: [string, number][] = [];
+    for (const [origin, highest] of this.vectors.get(room) ?? []) {
+      const from = this.floor(room, origin) + 1;
+      if (from > highest) continue;
+      let upTo = from - 1;
+      for (const { key, value } of this.messages.getRange({
+        start: [room, origin, from],
+        end: [room, origin, highest],
+        inclusiveEnd: true,
+      })) {
+        if (comparePositions(value, position) >= 0) break;
+        this.removeMessage(key, value);
+        upTo = value.seq;
+        removed++;
+      }
+      if (upTo < from) continue;
+      last = this.floorsDb.put([room, origin], upTo);
+      newFloors.push([origin, upTo]);
+    }
+    if (last) await last;
+    for (const [origin, upTo] of newFloors) this.floors.set(`${room}\u0000${origin}`, upTo);
+    return removed;
+  }
+
+  async skipTo(room: string, origin: string, seq: number): Promise<void> {
+    const streamKey = `${room}\u0000${origin}`;
+    const held = this.appended.get(streamKey) ?? this.committedSeq(room, origin);
+    if (seq <= held) return;
+    this.appended.set(streamKey, seq);
+    // What we still hold below the peer's floor was trimmed there: trim it here too.
+    for (const { key, value } of this.messages.getRange({
+      start: [room, origin, this.floor(room, origin) + 1],
+      end: [room, origin, held],
+      inclusiveEnd: true,
+    })) {
+      this.removeMessage(key, value);
+    }
+    this.floorsDb.put([room, origin], seq);
+    await this.vectorsDb.put([room, origin], seq);
+    this.floors.set(streamKey, seq);
+    const vector = this.roomVector(room);
+    vector.set(origin, Math.max(vector.get(origin) ?? 0, seq));
+  }
+
+  nthNewest(room: string, n: number): HistoryPosition | undefined {
+    for (const { key } of this.history.getRange({
+      start: [room, MAX_KEY_NUMBER],
+      end: [room],
+      reverse: true,
+      offset: n - 1,
+      limit: 1,
+    })) {
+      return { hlc: key[1], origin: key[2], seq: key[3] };
+    }
+    return undefined;
+  }
+
   getMeta(key: string): string | undefined {
     const value = this.root.get(`meta:${key}`);
     return typeof value === 'string' ? value : undefined;
@@ -205,6 +287,17 @@ export class LmdbStore implements MessageStore {
   private *withoutAliases(messages: Iterable<ChatMessage>): Iterable<ChatMessage> {
     for (const message of messages) {
       if (this.aliases.get([message.room, message.origin, message.seq]) === undefined) yield message;
+    }
+  }
+
+  // Removes one message and its index entries, in the current write batch.
+  private removeMessage(key: MessageKey, message: ChatMessage): void {
+    this.messages.remove(key);
+    this.history.remove([message.room, message.hlc, message.origin, message.seq]);
+    this.aliases.remove(key);
+    const owner = this.dedupe.get([message.from.clientId, message.clientMsgId]);
+    if (owner && owner[1] === message.origin && owner[2] === message.seq) {
+      this.dedupe.remove([message.from.clientId, message.clientMsgId]);
     }
   }
 
@@ -238,9 +331,11 @@ export class LmdbStore implements MessageStore {
   // Loads the vectors and checks each against the messages it claims: a vector that
   // points past what is stored means the file was damaged or truncated.
   private loadVectors(): void {
+    for (const { key, value } of this.floorsDb.getRange({})) this.floors.set(`${key[0]}\u0000${key[1]}`, value);
     for (const { key, value } of this.vectorsDb.getRange({})) {
       const [room, origin] = key;
-      if (this.messages.get([room, origin, value]) === undefined) {
+      const isTrimmed = value <= this.floor(room, origin);
+      if (!isTrimmed && this.messages.get([room, origin, value]) === undefined) {
         throw new StoreError(
           this.path,
           `the store is damaged: room "${room}" claims messages of ${origin} up to seq ${value}, but seq ${value} is missing; move the data directory aside and restart to recover from peers`,
@@ -271,18 +366,13 @@ function mergeByHlc(streams: Iterator<ChatMessage>[], limit: number): ChatMessag
     let best: { r: IteratorResult<ChatMessage>; i: number } | undefined;
     for (const head of heads) {
       if (head.r.done) continue;
-      if (!best || compare(head.r.value, best.r.value as ChatMessage) < 0) best = head;
+      if (!best || comparePositions(head.r.value, best.r.value as ChatMessage) < 0) best = head;
     }
     if (!best) break;
     out.push(best.r.value as ChatMessage);
     best.r = (streams[best.i] as Iterator<ChatMessage>).next();
   }
   return out;
-}
-
-function compare(a: ChatMessage, b: ChatMessage): number {
-  if (a.hlc !== b.hlc) return a.hlc - b.hlc;
-  return a.origin < b.origin ? -1 : a.origin > b.origin ? 1 : a.seq - b.seq;
 }
 
 function describe(err: unknown): string {

@@ -1,9 +1,20 @@
 import type { ChatMessage, Cursor, MessageId } from '@meshchat/protocol';
-import type { HistoryPage, MessageStore, VersionVector } from './message-store.js';
+import {
+  comparePositions,
+  type HistoryPage,
+  type HistoryPosition,
+  type MessageStore,
+  type VersionVector,
+} from './message-store.js';
+
+interface OriginLog {
+  // Seqs up to here were trimmed; messages[i] holds seq floor + 1 + i.
+  floor: number;
+  messages: ChatMessage[];
+}
 
 interface RoomLog {
-  // Per origin, messages by seq: index i holds seq i + 1.
-  byOrigin: Map<string, ChatMessage[]>;
+  byOrigin: Map<string, OriginLog>;
   // Every message of the room but aliases, in (hlc, origin) order, for history pages.
   byHlc: ChatMessage[];
   aliases: Set<ChatMessage>;
@@ -13,17 +24,15 @@ interface RoomLog {
 export class MemoryStore implements MessageStore {
   private readonly roomLogs = new Map<string, RoomLog>();
   private readonly dedupe = new Map<string, MessageId>();
+  private readonly meta = new Map<string, string>();
 
   async append(message: ChatMessage, options: { isAlias?: boolean } = {}): Promise<void> {
-    const log = this.roomLog(message.room);
-    const fromOrigin = log.byOrigin.get(message.origin) ?? [];
-    if (message.seq !== fromOrigin.length + 1) {
-      throw new Error(
-        `append out of order: ${message.room}/${message.origin} seq ${message.seq} after ${fromOrigin.length}`,
-      );
+    const highest = this.highestSeq(message.room, message.origin);
+    if (message.seq !== highest + 1) {
+      throw new Error(`append out of order: ${message.room}/${message.origin} seq ${message.seq} after ${highest}`);
     }
-    fromOrigin.push(message);
-    log.byOrigin.set(message.origin, fromOrigin);
+    const log = this.roomLog(message.room);
+    this.originLog(log, message.origin).messages.push(message);
     if (options.isAlias) {
       log.aliases.add(message);
       return;
@@ -41,12 +50,15 @@ export class MemoryStore implements MessageStore {
   }
 
   highestSeq(room: string, origin: string): number {
-    return this.roomLogs.get(room)?.byOrigin.get(origin)?.length ?? 0;
+    const stream = this.roomLogs.get(room)?.byOrigin.get(origin);
+    return stream ? stream.floor + stream.messages.length : 0;
   }
 
   versionVector(room: string): VersionVector {
     const vector: VersionVector = {};
-    for (const [origin, messages] of this.roomLogs.get(room)?.byOrigin ?? []) vector[origin] = messages.length;
+    for (const [origin, stream] of this.roomLogs.get(room)?.byOrigin ?? []) {
+      vector[origin] = stream.floor + stream.messages.length;
+    }
     return vector;
   }
 
@@ -62,22 +74,65 @@ export class MemoryStore implements MessageStore {
     const log = this.roomLogs.get(room);
     if (!log) return [];
     const missing: ChatMessage[] = [];
-    for (const [origin, messages] of log.byOrigin) {
-      for (const message of messages.slice(cursor[origin] ?? 0)) if (!log.aliases.has(message)) missing.push(message);
+    for (const [origin, stream] of log.byOrigin) {
+      const from = Math.max(0, (cursor[origin] ?? 0) - stream.floor);
+      for (const message of stream.messages.slice(from)) if (!log.aliases.has(message)) missing.push(message);
     }
-    return missing.sort(compareMessages).slice(0, limit);
+    return missing.sort(comparePositions).slice(0, limit);
   }
 
   range(room: string, origin: string, fromSeq: number, limit: number): ChatMessage[] {
-    const messages = this.roomLogs.get(room)?.byOrigin.get(origin) ?? [];
-    return messages.slice(Math.max(0, fromSeq - 1), Math.max(0, fromSeq - 1) + limit);
+    const stream = this.roomLogs.get(room)?.byOrigin.get(origin);
+    if (!stream) return [];
+    const start = Math.max(0, fromSeq - stream.floor - 1);
+    return stream.messages.slice(start, start + limit);
   }
 
   rooms(): string[] {
     return [...this.roomLogs.keys()];
   }
 
-  private readonly meta = new Map<string, string>();
+  floor(room: string, origin: string): number {
+    return this.roomLogs.get(room)?.byOrigin.get(origin)?.floor ?? 0;
+  }
+
+  async trimBefore(room: string, position: HistoryPosition): Promise<number> {
+    const log = this.roomLogs.get(room);
+    if (!log) return 0;
+    let removed = 0;
+    for (const stream of log.byOrigin.values()) {
+      let count = 0;
+      while (count < stream.messages.length && comparePositions(stream.messages[count] as ChatMessage, position) < 0) {
+        count++;
+      }
+      for (const message of stream.messages.slice(0, count)) {
+        log.aliases.delete(message);
+        const key = dedupeKey(message.from.clientId, message.clientMsgId);
+        if (this.dedupe.get(key)?.seq === message.seq) this.dedupe.delete(key);
+      }
+      stream.messages.splice(0, count);
+      stream.floor += count;
+      removed += count;
+    }
+    let kept = 0;
+    while (kept < log.byHlc.length && comparePositions(log.byHlc[kept] as ChatMessage, position) < 0) kept++;
+    log.byHlc.splice(0, kept);
+    return removed;
+  }
+
+  async skipTo(room: string, origin: string, seq: number): Promise<void> {
+    const stream = this.originLog(this.roomLog(room), origin);
+    if (seq <= stream.floor + stream.messages.length) return;
+    for (const message of stream.messages) this.roomLog(room).aliases.delete(message);
+    stream.messages = [];
+    stream.floor = seq;
+  }
+
+  nthNewest(room: string, n: number): HistoryPosition | undefined {
+    const all = this.roomLogs.get(room)?.byHlc ?? [];
+    const message = all[all.length - n];
+    return message && { hlc: message.hlc, origin: message.origin, seq: message.seq };
+  }
 
   getMeta(key: string): string | undefined {
     return this.meta.get(key);
@@ -97,21 +152,25 @@ export class MemoryStore implements MessageStore {
     }
     return log;
   }
+
+  private originLog(log: RoomLog, origin: string): OriginLog {
+    let stream = log.byOrigin.get(origin);
+    if (!stream) {
+      stream = { floor: 0, messages: [] };
+      log.byOrigin.set(origin, stream);
+    }
+    return stream;
+  }
 }
 
 function dedupeKey(clientId: string, clientMsgId: string): string {
   return `${clientId}\u0000${clientMsgId}`;
 }
 
-export function compareMessages(a: ChatMessage, b: ChatMessage): number {
-  if (a.hlc !== b.hlc) return a.hlc - b.hlc;
-  return a.origin < b.origin ? -1 : a.origin > b.origin ? 1 : a.seq - b.seq;
-}
-
 // Messages mostly arrive in hlc order, so the common case is a push.
 function insertSorted(list: ChatMessage[], message: ChatMessage): void {
   const last = list[list.length - 1];
-  if (!last || compareMessages(last, message) <= 0) {
+  if (!last || comparePositions(last, message) <= 0) {
     list.push(message);
     return;
   }
@@ -119,7 +178,7 @@ function insertSorted(list: ChatMessage[], message: ChatMessage): void {
   let hi = list.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (compareMessages(list[mid] as ChatMessage, message) <= 0) lo = mid + 1;
+    if (comparePositions(list[mid] as ChatMessage, message) <= 0) lo = mid + 1;
     else hi = mid;
   }
   list.splice(lo, 0, message);

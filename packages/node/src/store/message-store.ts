@@ -1,5 +1,18 @@
 import type { ChatMessage, Cursor, MessageId } from '@meshchat/protocol';
 
+/** A place in a room's (hlc, origin, seq) order, the order of history. */
+export interface HistoryPosition {
+  hlc: number;
+  origin: string;
+  seq: number;
+}
+
+/** Orders messages (or positions) as history does: by hlc, then origin, then seq. */
+export function comparePositions(a: HistoryPosition, b: HistoryPosition): number {
+  if (a.hlc !== b.hlc) return a.hlc - b.hlc;
+  return a.origin < b.origin ? -1 : a.origin > b.origin ? 1 : a.seq - b.seq;
+}
+
 /** origin -> highest contiguous seq stored, for one room. */
 export type VersionVector = Record<string, number>;
 
@@ -37,6 +50,24 @@ export interface MessageStore {
   /** Up to `limit` messages of one (room, origin) from `fromSeq` on, aliases included. */
   range(room: string, origin: string, fromSeq: number, limit: number): ChatMessage[];
   rooms(): string[];
+  /**
+   * The seq up to which retention removed (room, origin): those messages are gone but
+   * still count in the version vector. 0 when nothing was trimmed.
+   */
+  floor(room: string, origin: string): number;
+  /**
+   * Removes the room's messages before `position` in history order. Per origin that
+   * is a prefix of its seqs (an origin's hlcs grow with its seqs), so it moves the
+   * floors. Resolves with how many messages went.
+   */
+  trimBefore(room: string, position: HistoryPosition): Promise<number>;
+  /**
+   * Records that messages of (room, origin) up to `seq` were trimmed by retention on a
+   * peer and will never come: the vector and the floor move to `seq`.
+   */
+  skipTo(room: string, origin: string, seq: number): Promise<void>;
+  /** The position of the room's n-th newest message (1 is the newest), for count limits. */
+  nthNewest(room: string, n: number): HistoryPosition | undefined;
   /** Small settings kept with the data, such as the origin id this store writes under. */
   getMeta(key: string): string | undefined;
   setMeta(key: string, value: string): void;

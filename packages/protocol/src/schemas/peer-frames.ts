@@ -85,8 +85,15 @@ export const SyncVectorsFrame = z.object({
   isReply: z.boolean(),
 });
 
-/** Missing messages, per (room, origin) in seq order. */
-export const SyncBatchFrame = z.object({ type: z.literal('sync_batch'), messages: z.array(ChatMessage) });
+/**
+ * Missing messages, per (room, origin) in seq order. `floors` come first: "up to this
+ * seq, (room, origin) was trimmed by retention here and will not come".
+ */
+export const SyncBatchFrame = z.object({
+  type: z.literal('sync_batch'),
+  floors: z.array(z.object({ room: RoomName, origin: NodeId, seq: Counter })),
+  messages: z.array(ChatMessage),
+});
 
 /**
  * One node's sessions and their rooms: sent by the owner when a link comes up, and by
