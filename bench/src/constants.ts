@@ -1,0 +1,80 @@
+// Every default and bound of `pnpm bench`, each with the reason for its value. The
+// workloads are the ones issue 3 ("Benchmark") and design.md ("Performance") name, so
+// figures stay comparable from run to run.
+
+// Room fan-out: the shape is fixed by issue 3; only the rates and the step length are flags.
+export const CLUSTER_SIZE = 3;
+export const FANOUT_CLIENTS = 30;
+export const FANOUT_PUBLISHERS = 10;
+export const FANOUT_ROOM = 'bench';
+export const TEXT_BYTES = 100;
+export const DEFAULT_RATES = [500, 1000, 2000, 4000, 8000, 16000, 24000, 32000];
+export const DEFAULT_STEP_SECONDS = 10;
+
+// The publishing timer. Open loop: each tick sends what the schedule says is due,
+// whatever the acks. A schedule that falls further behind than MAX_SCHEDULE_SLIP_MS is
+// moved on instead of sending one huge burst: a saturated generator then shows up as an
+// achieved rate below the target, not as latency the nodes did not cause.
+export const SEND_TICK_MS = 1;
+export const MAX_SCHEDULE_SLIP_MS = 50;
+
+// Every fan-out step starts on fresh node processes; a warm-up at up to WARMUP_MAX_RATE
+// for WARMUP_MS (not measured) lets V8 compile the hot paths first, so the figures are
+// steady state rather than start-up.
+export const WARMUP_MS = 2000;
+export const WARMUP_MAX_RATE = 4000;
+
+// After the send window, wait for stragglers until everything arrived, nothing arrived
+// for DRAIN_QUIET_MS, or DRAIN_MAX_MS passed; whatever is still missing then is lost.
+export const DRAIN_QUIET_MS = 2000;
+export const DRAIN_MAX_MS = 20_000;
+
+// Message frames are checked by their text alone (zod costs ~9 us a frame, more than the
+// node spends); one in this many also goes through the full FrameDecoder to prove that
+// the frame is a valid `message` whose clientMsgId matches the id in its text.
+export const VALIDATE_EVERY = 1000;
+
+// A rate is "clean" when p99 <= 100 ms, nothing is lost or duplicated (issue 3), and the
+// generator really offered the rate: below 95% of it the step measured the generator.
+export const CLEAN_P99_MS = 100;
+export const CLEAN_MIN_ACHIEVED = 0.95;
+
+// The default per-client limit (200 frames/s) would throttle a publisher at 3,200 msgs/s;
+// the bench measures the node, not its flood protection.
+export const BENCH_RATE_PER_SEC = 1_000_000;
+export const BENCH_RATE_BURST = 1_000_000;
+
+// Bench clients ping this often: well within the node's idle timeout (15 s by default),
+// so receivers that never send are not dropped as idle.
+export const CLIENT_PING_MS = 4000;
+
+// Failure detection: /cluster of both survivors polled this often, a few trials each.
+export const DETECTION_POLL_MS = 20;
+export const DEFAULT_DETECTION_TRIALS = 3;
+// Far above the configured bound (suspectAfterMs + confirm): past it, "not detected".
+export const DETECTION_TIMEOUT_MS = 15_000;
+
+// Idle connections: issue 3 asks for 10,000 on one node.
+export const DEFAULT_IDLE_CLIENTS = 10_000;
+// Connects in flight at once: far below the listen backlog (511) and somaxconn.
+export const IDLE_CONNECT_CONCURRENCY = 200;
+// Time after the last welcome before RSS is read, so the allocations settle.
+export const IDLE_SETTLE_MS = 3000;
+// File descriptors beside the client sockets: listeners, peer links, logs, stdio.
+export const FD_HEADROOM = 200;
+
+// Starting a node and forming the mesh take well under a second on an idle machine.
+export const NODE_START_TIMEOUT_MS = 15_000;
+export const MESH_TIMEOUT_MS = 15_000;
+// A node given SIGTERM drains its sessions and, with --cpu-prof, writes its profile.
+export const NODE_STOP_TIMEOUT_MS = 10_000;
+
+// Targets on a 2-core machine (issue 3 "Benchmark", design.md "Performance"), printed
+// beside the measured figures in the summary.
+export const TARGETS = {
+  cleanRate: 16_000,
+  p99At4000Ms: 20,
+  cpuPerDeliveryUs: 5,
+  hungDetectionMs: 3000,
+  idleBytesPerClient: 20 * 1024,
+} as const;

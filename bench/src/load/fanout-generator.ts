@@ -1,0 +1,264 @@
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { encodeFrame, LENGTH_PREFIX_BYTES } from '@meshchat/protocol';
+import {
+  CLIENT_PING_MS,
+  DRAIN_MAX_MS,
+  DRAIN_QUIET_MS,
+  MAX_SCHEDULE_SLIP_MS,
+  SEND_TICK_MS,
+  VALIDATE_EVERY,
+  WARMUP_MAX_RATE,
+  WARMUP_MS,
+} from '../constants.js';
+import { LatencyHistogram } from '../stats.js';
+import { type BenchTextFields, benchClientMsgId, benchText, readBenchText } from './bench-text.js';
+import { exitWithParent, type FanoutResult, type FanoutSpec, generatorSpec, report } from './ipc.js';
+import { findStringField } from './msgpack-peek.js';
+import { type FastType, RawClient } from './raw-client.js';
+
+// The room fan-out load generator, one process: `clients` raw clients spread evenly
+// over the nodes, all in one room; the first `publishers` of them publish open-loop at
+// an aggregate `rate` for `durationMs`, and every client counts what it receives.
+// A warm-up phase runs first (before the bench reads any CPU time) so that the
+// measurement sees JIT-compiled nodes; its messages carry publisher labels from
+// WARMUP_LABEL up and are not counted.
+
+const WARMUP_LABEL = 50;
+const nowUs = () => Math.round(performance.now() * 1000);
+const clientIdOf = (index: number) => `bench-${process.pid}-${index}`;
+
+interface PublishStats {
+  sent: number;
+  windowMs: number;
+  skipped: number;
+  maxTickGapUs: number;
+}
+
+class FanoutLoad {
+  private readonly clients: RawClient[] = [];
+  private readonly histogram = new LatencyHistogram();
+  // Receptions per (receiver, publisher, message number), saturating at 255.
+  private readonly received: Uint8Array;
+  // Highest message number seen per (receiver, publisher), for the order check.
+  private readonly lastSeen: Int32Array;
+  private readonly capacity: number;
+  private readonly fields: BenchTextFields = { publisher: 0, n: 0, sentAtUs: 0 };
+  private uniqueDeliveries = 0;
+  private deliveries = 0;
+  private warmupDeliveries = 0;
+  private acked = 0;
+  private reordered = 0;
+  private invalid = 0;
+  private validated = 0;
+  private disconnected = 0;
+  private isRunning = false;
+  private lastDeliveryUs = 0;
+
+  constructor(private readonly spec: FanoutSpec) {
+    // Room for every message the schedule can produce, with a margin.
+    this.capacity = Math.ceil(((spec.rate / spec.publishers) * spec.durationMs) / 1000) + 16;
+    this.received = new Uint8Array(spec.clients * spec.publishers * this.capacity);
+    this.lastSeen = new Int32Array(spec.clients * spec.publishers).fill(-1);
+  }
+
+  async connect(): Promise<void> {
+    const { spec } = this;
+    const connected = await Promise.all(
+      Array.from({ length: spec.clients }, (_, index) =>
+        RawClient.connect(spec.servers[index % spec.servers.length] as string, {
+          onRawFrame: (type, buf, start, end, at) => this.onRawFrame(index, type, buf, start, end, at),
+          onClose: () => {
+            if (this.isRunning) this.disconnected++;
+          },
+        }),
+      ),
+    );
+    this.clients.push(...connected);
+    await Promise.all(this.clients.map((client, index) => client.hello(`b${index}`, clientIdOf(index))));
+    await Promise.all(this.clients.map((client) => client.join(spec.room)));
+    setInterval(() => {
+      for (const client of this.clients) client.ping();
+    }, CLIENT_PING_MS).unref();
+  }
+
+  async warmUp(): Promise<void> {
+    const { sent } = await this.publish(Math.min(this.spec.rate, WARMUP_MAX_RATE), WARMUP_MS, WARMUP_LABEL);
+    await this.drain(() => this.warmupDeliveries >= sent * this.spec.clients);
+  }
+
+  async run(): Promise<FanoutResult> {
+    const { spec } = this;
+    this.isRunning = true;
+    const startUs = nowUs();
+    const published = await this.publish(spec.rate, spec.durationMs, 0);
+    await this.drain(() => this.uniqueDeliveries >= published.sent * spec.clients);
+    this.isRunning = false;
+    const errorCodes: Record<string, number> = {};
+    for (const client of this.clients) {
+      for (const [code, count] of client.errorCodes) errorCodes[code] = (errorCodes[code] ?? 0) + count;
+    }
+    return {
+      sent: published.sent,
+      sendWindowMs: published.windowMs,
+      skipped: published.skipped,
+      maxTickGapMs: published.maxTickGapUs / 1000,
+      acked: this.acked,
+      deliveries: this.deliveries,
+      deliveryWindowMs: Math.max(0, (this.lastDeliveryUs - startUs) / 1000),
+      ...this.countLostAndDuplicated(published.sent),
+      reordered: this.reordered,
+      invalid: this.invalid,
+      validated: this.validated,
+      disconnected: this.disconnected,
+      errorCodes,
+      latency: this.histogram.summary(),
+    };
+  }
+
+  close(): void {
+    for (const client of this.clients) client.close();
+  }
+
+  // Open loop: every tick sends whatever the schedule says is due by now, round-robin
+  // over the publishers (message k goes to publisher k mod publishers, as its n-th),
+  // one socket write per publisher per tick.
+  private publish(rate: number, durationMs: number, label: number): Promise<PublishStats> {
+    const { spec } = this;
+    const total = Math.floor((rate * durationMs) / 1000);
+    const maxBacklog = Math.max(1, Math.ceil((rate * MAX_SCHEDULE_SLIP_MS) / 1000));
+    const batches: Buffer[][] = Array.from({ length: spec.publishers }, () => []);
+    const startUs = nowUs();
+    const stats: PublishStats = { sent: 0, windowMs: 0, skipped: 0, maxTickGapUs: 0 };
+    let position = 0;
+    let lastTickUs = startUs;
+    return new Promise((resolve) => {
+      const tick = () => {
+        const now = nowUs();
+        stats.maxTickGapUs = Math.max(stats.maxTickGapUs, now - lastTickUs);
+        lastTickUs = now;
+        const due = Math.min(total, Math.floor(((now - startUs) * rate) / 1e6));
+        if (due - position > maxBacklog) {
+          stats.skipped += due - maxBacklog - position;
+          position = due - maxBacklog;
+        }
+        for (; position < due; position++) {
+          const publisher = stats.sent % spec.publishers;
+          const n = Math.floor(stats.sent / spec.publishers);
+          stats.sent++;
+          const text = benchText(label + publisher, n, now);
+          const clientMsgId = benchClientMsgId(label + publisher, n);
+          (batches[publisher] as Buffer[]).push(encodeFrame({ type: 'send', room: spec.room, text, clientMsgId }));
+        }
+        for (let publisher = 0; publisher < spec.publishers; publisher++) {
+          const batch = batches[publisher] as Buffer[];
+          if (batch.length === 0) continue;
+          this.clients[publisher]?.write(batch.length === 1 ? (batch[0] as Buffer) : Buffer.concat(batch));
+          batch.length = 0;
+        }
+        if (position >= total) {
+          clearInterval(timer);
+          stats.windowMs = (now - startUs) / 1000;
+          resolve(stats);
+        }
+      };
+      const timer = setInterval(tick, SEND_TICK_MS);
+    });
+  }
+
+  // Until everything arrived, nothing arrived for DRAIN_QUIET_MS, or DRAIN_MAX_MS passed.
+  private async drain(isComplete: () => boolean): Promise<void> {
+    const startedUs = nowUs();
+    this.lastDeliveryUs = Math.max(this.lastDeliveryUs, startedUs);
+    while (!isComplete()) {
+      const now = nowUs();
+      if (now - this.lastDeliveryUs > DRAIN_QUIET_MS * 1000 || now - startedUs > DRAIN_MAX_MS * 1000) return;
+      await sleep(20);
+    }
+  }
+
+  private onRawFrame(receiver: number, type: FastType, buf: Buffer, start: number, end: number, now: number): void {
+    if (type === 'ack') {
+      if (this.isRunning) this.acked++;
+      return;
+    }
+    const { fields, spec } = this;
+    const text = findStringField(buf, start, end, 'text');
+    if (!text || !readBenchText(buf, text.at, text.length, fields)) {
+      this.invalid++;
+      return;
+    }
+    this.lastDeliveryUs = now;
+    if (fields.publisher >= WARMUP_LABEL) {
+      this.warmupDeliveries++;
+      return;
+    }
+    if (fields.publisher >= spec.publishers || fields.n >= this.capacity) {
+      this.invalid++;
+      return;
+    }
+    this.deliveries++;
+    this.histogram.record(now - fields.sentAtUs);
+    const stream = receiver * spec.publishers + fields.publisher;
+    const slot = stream * this.capacity + fields.n;
+    const count = this.received[slot] as number;
+    if (count === 0) this.uniqueDeliveries++;
+    if (count < 255) this.received[slot] = count + 1;
+    if (fields.n < (this.lastSeen[stream] as number)) this.reordered++;
+    else this.lastSeen[stream] = fields.n;
+    if (this.deliveries % VALIDATE_EVERY === 0) this.validateSample(buf.subarray(start - LENGTH_PREFIX_BYTES, end));
+  }
+
+  // The fast path trusts the text; a sample proves the frames behind it are valid
+  // message frames of the room whose clientMsgId and sender match that text.
+  private validateSample(frame: Buffer): void {
+    this.validated++;
+    const decoded = RawClient.validate(frame);
+    const { publisher, n } = this.fields;
+    const isValid =
+      !(decoded instanceof Error) &&
+      decoded.type === 'message' &&
+      decoded.room === this.spec.room &&
+      decoded.clientMsgId === benchClientMsgId(publisher, n) &&
+      decoded.from.clientId === clientIdOf(publisher);
+    if (!isValid) this.invalid++;
+  }
+
+  private countLostAndDuplicated(sent: number): { lost: number; duplicated: number } {
+    let lost = 0;
+    let duplicated = 0;
+    const { clients, publishers } = this.spec;
+    for (let receiver = 0; receiver < clients; receiver++) {
+      for (let publisher = 0; publisher < publishers; publisher++) {
+        const base = (receiver * publishers + publisher) * this.capacity;
+        // Publisher p sent every message k < sent with k mod publishers = p, as its n-th.
+        const sentByPublisher = Math.floor(sent / publishers) + (publisher < sent % publishers ? 1 : 0);
+        for (let n = 0; n < sentByPublisher; n++) {
+          const count = this.received[base + n] as number;
+          if (count === 0) lost++;
+          else duplicated += count - 1;
+        }
+      }
+    }
+    return { lost, duplicated };
+  }
+}
+
+async function main(): Promise<void> {
+  exitWithParent();
+  const load = new FanoutLoad(generatorSpec<FanoutSpec>());
+  await load.connect();
+  await load.warmUp();
+  const started = new Promise<void>((resolve) => process.once('message', () => resolve()));
+  await report({ type: 'ready' });
+  await started;
+  const result = await load.run();
+  load.close();
+  // Stays (idle) until the bench has read this process's CPU time and disconnects.
+  await report({ type: 'result', result });
+}
+
+main().catch(async (err: unknown) => {
+  await report({ type: 'failed', message: `fan-out generator: ${err instanceof Error ? err.message : String(err)}` });
+  process.exit(1);
+});

@@ -1,0 +1,108 @@
+import { parseArgs } from 'node:util';
+import { DEFAULT_DETECTION_TRIALS, DEFAULT_IDLE_CLIENTS, DEFAULT_RATES, DEFAULT_STEP_SECONDS } from './constants.js';
+
+export const SCENARIOS = ['fanout', 'detection', 'idle'] as const;
+export type Scenario = (typeof SCENARIOS)[number];
+
+export interface BenchOptions {
+  scenarios: Scenario[];
+  rates: number[];
+  durationS: number;
+  trials: number;
+  idleClients: number;
+  cpuProfile: boolean;
+  /** Node config overrides, field (dotted) -> value, passed as the node's own flags. */
+  nodeOverrides: [string, string][];
+}
+
+export const USAGE = `Usage: pnpm bench [options]
+
+  --scenarios LIST    which to run, of ${SCENARIOS.join(',')} (default: all)
+  --rates LIST        fan-out aggregate publish rates in msgs/s (default: ${DEFAULT_RATES.join(',')})
+  --duration S        seconds per fan-out rate (default: ${DEFAULT_STEP_SECONDS})
+  --trials N          failure-detection trials per signal (default: ${DEFAULT_DETECTION_TRIALS})
+  --idle-clients N    idle connections for the memory figure (default: ${DEFAULT_IDLE_CLIENTS})
+  --cpu-prof          run the fan-out nodes under \`node --cpu-prof\` and summarise where their CPU went
+  --set FIELD=VALUE   node config override, repeatable (e.g. --set store=memory), to price a feature
+  --help              this text
+
+Examples:
+  pnpm bench
+  pnpm bench --rates 1000,4000 --duration 5
+  pnpm bench --scenarios fanout --rates 16000 --cpu-prof
+  pnpm bench --scenarios fanout --set store=memory
+`;
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** Parses the command line; undefined means --help was asked for. */
+export function parseOptions(argv: string[]): BenchOptions | undefined {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (err) {
+    throw new UsageError((err as Error).message, { cause: err });
+  }
+  const { values } = parsed;
+  if (values.help) return undefined;
+  return {
+    scenarios: values.scenarios ? list(values.scenarios, '--scenarios').map(scenario) : [...SCENARIOS],
+    rates: values.rates ? list(values.rates, '--rates').map((r) => positive(r, '--rates')) : DEFAULT_RATES,
+    durationS: values.duration ? positive(values.duration, '--duration') : DEFAULT_STEP_SECONDS,
+    trials: values.trials ? positive(values.trials, '--trials', true) : DEFAULT_DETECTION_TRIALS,
+    idleClients: values['idle-clients']
+      ? positive(values['idle-clients'], '--idle-clients', true)
+      : DEFAULT_IDLE_CLIENTS,
+    cpuProfile: values['cpu-prof'] ?? false,
+    nodeOverrides: (values.set ?? []).map(override),
+  };
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      scenarios: { type: 'string' },
+      rates: { type: 'string' },
+      duration: { type: 'string' },
+      trials: { type: 'string' },
+      'idle-clients': { type: 'string' },
+      'cpu-prof': { type: 'boolean' },
+      set: { type: 'string', multiple: true },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
+function list(value: string, flag: string): string[] {
+  const items = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+  if (items.length === 0) throw new UsageError(`${flag}: expected a comma-separated list, got "${value}"`);
+  return items;
+}
+
+function positive(value: string, flag: string, isInteger = false): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || (isInteger && !Number.isInteger(n))) {
+    throw new UsageError(`${flag}: expected a positive ${isInteger ? 'integer' : 'number'}, got "${value}"`);
+  }
+  return n;
+}
+
+function override(value: string): [string, string] {
+  const match = /^([A-Za-z][\w.]*)=(.*)$/.exec(value);
+  if (!match) throw new UsageError(`--set: expected FIELD=VALUE (e.g. store=memory), got "${value}"`);
+  return [match[1] as string, match[2] as string];
+}
+
+function scenario(value: string): Scenario {
+  if (!(SCENARIOS as readonly string[]).includes(value)) {
+    throw new UsageError(`--scenarios: unknown scenario "${value}"; expected some of ${SCENARIOS.join(', ')}`);
+  }
+  return value as Scenario;
+}
