@@ -41,7 +41,7 @@ export const CLOSE_FLUSH_MS = 1000;
 // Membership timings used by the mesh; a LAN detects a hung node in about 2-3 s.
 export const DEFAULT_HEARTBEAT_MS = 500;
 export const DEFAULT_SUSPECT_AFTER_MS = 1500;
-export const DEFAULT_DEAD_AFTER_MS = 3000;
+export const DEFAULT_DEAD_AFTER_MS = 2500;
 
 // A peer that has not finished the handshake in this long is dropped, so half-open
 // or silent connections cannot pile up on the peer port.

@@ -60,7 +60,7 @@ describe('loadConfig', () => {
         maxOutboundBytes: 1048576,
         idleTimeoutMs: 15000,
       },
-      heartbeat: { heartbeatMs: 500, suspectAfterMs: 1500, deadAfterMs: 3000 },
+      heartbeat: { heartbeatMs: 500, suspectAfterMs: 1500, deadAfterMs: 2500 },
       logLevel: 'info',
     });
   });

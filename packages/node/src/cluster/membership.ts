@@ -163,6 +163,17 @@ export class Membership {
     const record = this.members.get(nodeId);
     if (!record) return;
     record.isLinked = false;
+    // Probes we were relaying to it will not be answered: say so now.
+    for (const [nonce, relayed] of this.relayedProbes) {
+      if (relayed.target !== nodeId) continue;
+      this.relayedProbes.delete(nonce);
+      this.deps.send(relayed.requester, {
+        type: 'ping_ack',
+        nonce: relayed.requesterNonce,
+        target: nodeId,
+        isAlive: false,
+      });
+    }
     if (record.state.state === 'alive') this.suspect(nodeId, record, 'link closed');
     else if (record.state.state === 'suspect') this.startProbe(nodeId, record);
   }
@@ -263,6 +274,11 @@ export class Membership {
     record.probe = undefined;
     this.deps.log.warn({ peer: nodeId, incarnation: record.state.incarnation, why }, 'peer declared dead');
     this.changed(nodeId, previous);
+    // Tell everyone now, not on the next heartbeat: peers still waiting on a probe of
+    // it get the verdict at once.
+    for (const [peer, other] of this.members) {
+      if (other.isLinked && peer !== nodeId) this.deps.send(peer, { type: 'membership', members: [record.state] });
+    }
   }
 
   // A new round of indirect probes: ask up to k linked peers to probe the suspect.

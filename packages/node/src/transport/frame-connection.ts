@@ -5,10 +5,15 @@ import { CLOSE_FLUSH_MS } from '../constants.js';
 
 export interface FrameConnectionOptions {
   maxFrameBytes: number;
-  // Bytes queued here plus bytes the socket has not yet flushed; past this the peer
+  // Bytes the socket has not handed to the kernel after a flush; past this the peer
   // is a slow consumer and onOverflow fires once.
   maxOutboundBytes: number;
 }
+
+// Within one event-loop turn a burst (a commit releasing thousands of messages) may
+// queue far more than maxOutboundBytes for a client that reads promptly; only a queue
+// this many times the limit means trouble before the flush can tell.
+const BURST_FACTOR = 8;
 
 export interface FrameConnectionHandlers<F> {
   onFrame(frame: F): void;
@@ -77,9 +82,8 @@ export class FrameConnection<S extends FrameSchemas> {
     if (this.closing) return;
     this.queue.push(bytes);
     this.queuedBytes += bytes.length;
-    if (!this.overflowed && this.outboundBytes > this.options.maxOutboundBytes) {
-      this.overflowed = true;
-      this.handlers.onOverflow();
+    if (this.outboundBytes > BURST_FACTOR * this.options.maxOutboundBytes) {
+      this.overflow();
       return;
     }
     if (!this.flushScheduled) {
@@ -116,6 +120,14 @@ export class FrameConnection<S extends FrameSchemas> {
     this.queue = [];
     this.queuedBytes = 0;
     this.socket.write(bytes);
+    // Slow is what the socket could not pass on: a client that reads keeps this near 0.
+    if (this.socket.writableLength > this.options.maxOutboundBytes) this.overflow();
+  }
+
+  private overflow(): void {
+    if (this.overflowed) return;
+    this.overflowed = true;
+    this.handlers.onOverflow();
   }
 
   private onData(chunk: Buffer): void {
