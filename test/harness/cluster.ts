@@ -5,7 +5,7 @@ import { createNode, NodeConfig, type NodeConfigInput } from '@meshchat/node';
 import pino from 'pino';
 import { onCleanup } from './cleanup.js';
 import { attachLogsOnFailure, type LogLine, logsMatching } from './node-logs.js';
-import type { TestNode } from './nodes.js';
+import { type TestNode, testConfig } from './nodes.js';
 import { type ClusterView, NodeProcess } from './processes.js';
 import { waitFor } from './wait.js';
 
@@ -37,15 +37,7 @@ export async function startLoggedNode(
   logLevel = 'info',
 ): Promise<LoggedNode> {
   const dataDir = mkdtempSync(join(tmpdir(), 'meshchat-test-'));
-  const config = NodeConfig.parse({
-    host: '127.0.0.1',
-    clientPort: 0,
-    peerPort: 0,
-    httpPort: 0,
-    dataDir,
-    clusterSecret: 'test-cluster-secret-0123456789',
-    ...overrides,
-  });
+  const config = NodeConfig.parse(testConfig(dataDir, overrides));
   const logs: LogLine[] = [];
   const log = pino(
     { level: logLevel, base: { nodeId: config.nodeId } },

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type ChatNode, createNode, NodeConfig, type NodeConfigInput } from '@meshchat/node';
+import { type ChatNode, createNode, type MessageStore, NodeConfig, type NodeConfigInput } from '@meshchat/node';
 import pino from 'pino';
 import { onCleanup } from './cleanup.js';
 
@@ -17,10 +17,12 @@ export interface TestNode extends ChatNode {
  * Starts an in-process node on ephemeral ports with a temp data dir, stopped after
  * the test. Logs are silent unless MESHCHAT_TEST_LOG is set (e.g. to "debug").
  */
-export async function startNode(overrides: Partial<NodeConfigInput> = {}): Promise<TestNode> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'meshchat-test-'));
-  const config = NodeConfig.parse({
-    nodeId: `node-${++nodeCounter}`,
+/** The config every test node starts from: loopback, ports 0, one shared secret. */
+export function testConfig(
+  dataDir: string,
+  overrides: Partial<NodeConfigInput> & Pick<NodeConfigInput, 'nodeId'>,
+): NodeConfigInput {
+  return {
     host: '127.0.0.1',
     clientPort: 0,
     peerPort: 0,
@@ -28,9 +30,17 @@ export async function startNode(overrides: Partial<NodeConfigInput> = {}): Promi
     dataDir,
     clusterSecret: 'test-cluster-secret-0123456789',
     ...overrides,
-  });
+  };
+}
+
+export async function startNode(
+  overrides: Partial<NodeConfigInput> = {},
+  options: { store?: MessageStore } = {},
+): Promise<TestNode> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'meshchat-test-'));
+  const config = NodeConfig.parse(testConfig(dataDir, { nodeId: `node-${++nodeCounter}`, ...overrides }));
   const log = pino({ level: process.env.MESHCHAT_TEST_LOG ?? 'silent', base: { nodeId: config.nodeId } });
-  const node = await createNode(config, { log });
+  const node = await createNode(config, { log, ...options });
   onCleanup(async () => {
     await node.stop();
     rmSync(dataDir, { recursive: true, force: true });

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { ChatNode, NodeConfigInput } from '@meshchat/node';
 import { onCleanup } from './cleanup.js';
 import { attachLogsOnFailure, type LogLine, logsMatching } from './node-logs.js';
+import { testConfig } from './nodes.js';
 import { waitFor } from './wait.js';
 
 /** What GET /cluster answers: the node's membership view and per-room version vectors. */
@@ -63,15 +64,7 @@ export class NodeProcess {
     const dir = mkdtempSync(join(tmpdir(), `meshchat-proc-${config.nodeId}-`));
     const dataDir = join(dir, 'data');
     mkdirSync(dataDir);
-    const full: NodeConfigInput = {
-      host: '127.0.0.1',
-      clientPort: 0,
-      peerPort: 0,
-      httpPort: 0,
-      dataDir,
-      clusterSecret: 'test-cluster-secret-0123456789',
-      ...config,
-    };
+    const full = testConfig(dataDir, config);
     const node = new NodeProcess(config.nodeId, join(dir, 'config.json'), dataDir);
     writeFileSync(node.configFile, JSON.stringify(full, null, 2));
     onCleanup(async () => {

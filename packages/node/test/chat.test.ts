@@ -9,7 +9,6 @@ import {
   rawJoin,
   rawSend,
   startNode,
-  startNodeWithStore,
   type TestClient,
   waitFor,
   waitForFrameWhere,
@@ -235,7 +234,7 @@ describe('room messages', () => {
 
   it('keeps a room usable after a message fails to commit: the next one is stored and acked', async () => {
     const store = new FailingStore();
-    const node = await startNodeWithStore(store);
+    const node = await startNode({}, { store });
     const alice = await connectClient(node.address, 'alice');
     const bob = await connectClient(node.address, 'bob');
     await alice.client.join('general');

@@ -1,20 +1,8 @@
 // Small helpers shared by the node suites, on top of the one harness in test/harness.
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createNode, type MessageStore, NodeConfig, type NodeConfigInput } from '@meshchat/node';
 import type { ServerFrame, ServerFrameOf } from '@meshchat/protocol';
-import pino from 'pino';
 import { expect } from 'vitest';
-import {
-  connectClient,
-  onCleanup,
-  RawConnection,
-  type TestClient,
-  type TestNode,
-  waitFor,
-} from '../../../test/harness/index.js';
+import { connectClient, RawConnection, type TestClient, type TestNode, waitFor } from '../../../test/harness/index.js';
 
 export {
   connectClient,
@@ -112,31 +100,4 @@ export async function expectChatCarriesOn(a: TestClient, b: TestClient, room = '
     expect(to.messages.find((m) => m.text === text)).toMatchObject({ room: id.room, origin: id.origin, seq: id.seq });
     expect(from.client.isConnected).toBe(true);
   }
-}
-
-/**
- * Like the harness's startNode, but with the store given: for tests that make the store
- * fail. Stopped, and its data dir removed, after the test.
- */
-export async function startNodeWithStore(
-  store: MessageStore,
-  overrides: Partial<NodeConfigInput> = {},
-): Promise<TestNode> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'meshchat-test-'));
-  const config = NodeConfig.parse({
-    nodeId: `store-node-${randomUUID().slice(0, 8)}`,
-    host: '127.0.0.1',
-    clientPort: 0,
-    peerPort: 0,
-    httpPort: 0,
-    dataDir,
-    clusterSecret: 'test-cluster-secret-0123456789',
-    ...overrides,
-  });
-  const node = await createNode(config, { log: pino({ level: 'silent' }), store });
-  onCleanup(async () => {
-    await node.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-  return Object.assign(node, { address: `${node.clientAddress.host}:${node.clientAddress.port}`, dataDir });
 }
