@@ -4,6 +4,7 @@ import {
   type Cursor,
   encodeFrame,
   FrameDecoder,
+  type HistoryPosition,
   type Member,
   type MessageId,
   PROTOCOL_VERSION,
@@ -221,14 +222,17 @@ export class BaseChatClient extends Emitter<ChatClientEvents> {
 
   async history(
     room: string,
-    options: { before?: number; limit?: number } = {},
+    // `before`: usually the oldest message shown; any { hlc, origin, seq } will do.
+    options: { before?: HistoryPosition; limit?: number } = {},
   ): Promise<{ messages: ChatMessage[]; hasMore: boolean }> {
     const reply = (await this.request((reqId) => ({
       type: 'history',
       reqId,
       room,
       limit: options.limit ?? 50,
-      ...(options.before === undefined ? {} : { before: options.before }),
+      ...(options.before === undefined
+        ? {}
+        : { before: { hlc: options.before.hlc, origin: options.before.origin, seq: options.before.seq } }),
     }))) as ServerFrameOf<'history_reply'>;
     return { messages: reply.messages, hasMore: reply.hasMore };
   }

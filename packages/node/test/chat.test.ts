@@ -436,10 +436,10 @@ describe('history', () => {
     const page1 = await alice.client.history('general', { limit: 3 });
     expect(page1.messages.map((m) => m.text)).toEqual(['m5', 'm6', 'm7']);
     expect(page1.hasMore).toBe(true);
-    const page2 = await alice.client.history('general', { before: page1.messages[0]!.hlc, limit: 3 });
+    const page2 = await alice.client.history('general', { before: page1.messages[0]!, limit: 3 });
     expect(page2.messages.map((m) => m.text)).toEqual(['m2', 'm3', 'm4']);
     expect(page2.hasMore).toBe(true);
-    const page3 = await alice.client.history('general', { before: page2.messages[0]!.hlc, limit: 3 });
+    const page3 = await alice.client.history('general', { before: page2.messages[0]!, limit: 3 });
     expect(page3.messages.map((m) => m.text)).toEqual(['m1']);
     expect(page3.hasMore).toBe(false);
 

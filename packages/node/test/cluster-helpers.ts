@@ -186,12 +186,12 @@ export function expectExactlyOnceInSenderOrder(watcher: RoomWatcher, sent: reado
 export async function storedMessages(node: AnyNode, room: string): Promise<ChatMessage[]> {
   const client = await connectClient(clientAddressOf(node), `hist${Math.floor(Math.random() * 1e9)}`);
   const messages: ChatMessage[] = [];
-  let before: number | undefined;
+  let before: ChatMessage | undefined;
   for (;;) {
     const page = await client.client.history(room, { limit: 1000, ...(before === undefined ? {} : { before }) });
     messages.unshift(...page.messages);
     if (!page.hasMore || page.messages.length === 0) break;
-    before = (page.messages[0] as ChatMessage).hlc;
+    before = page.messages[0] as ChatMessage;
   }
   await client.client.close();
   return messages;

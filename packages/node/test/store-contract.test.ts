@@ -7,6 +7,9 @@ import { open } from 'lmdb';
 import { describe, expect, it } from 'vitest';
 import { onCleanup } from '../../../test/harness/index.js';
 
+// A history position just before every message of that hlc.
+const at = (hlc: number) => ({ hlc, origin: '', seq: 0 });
+
 const message = (origin: string, seq: number, hlc: number, room = 'general'): ChatMessage => ({
   room,
   origin,
@@ -56,11 +59,21 @@ for (const [name, create] of implementations) {
         messages: [message('a', 8, 80), message('a', 9, 90), message('a', 10, 100)],
         hasMore: true,
       });
-      expect(store.latest('general', { limit: 3, before: 80 }).messages.map((m) => m.seq)).toEqual([5, 6, 7]);
-      expect(store.latest('general', { limit: 5, before: 30 })).toEqual({
+      expect(store.latest('general', { limit: 3, before: at(80) }).messages.map((m) => m.seq)).toEqual([5, 6, 7]);
+      expect(store.latest('general', { limit: 5, before: at(30) })).toEqual({
         messages: [message('a', 1, 10), message('a', 2, 20)],
         hasMore: false,
       });
+    });
+
+    it('pages past two messages of one hlc without skipping either', async () => {
+      const store = create();
+      await store.append(message('a', 1, 50));
+      await store.append(message('b', 1, 50));
+      const first = store.latest('general', { limit: 1 });
+      expect(first.messages.map((m) => m.text)).toEqual(['b#1']);
+      const second = store.latest('general', { limit: 1, before: first.messages[0] });
+      expect(second).toEqual({ messages: [message('a', 1, 50)], hasMore: false });
     });
 
     it('replays after a cursor in hlc order across origins, up to a limit', async () => {

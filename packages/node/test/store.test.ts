@@ -3,6 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { TokenBucket } from '../src/chat/token-bucket.js';
 import { MemoryStore } from '../src/store/memory-store.js';
 
+// A history position just before every message of that hlc.
+const at = (hlc: number) => ({ hlc, origin: '', seq: 0 });
+
 const T0 = 1_750_000_000_000 * 1024;
 
 /** A message of `origin` with the given seq and hlc; text and clientMsgId derive from them. */
@@ -72,16 +75,16 @@ describe('MemoryStore', () => {
 
   it('pages back with before: only messages with an hlc strictly below it', async () => {
     const store = await interleavedStore();
-    const page = store.latest('general', { before: T0 + 40, limit: 2 });
+    const page = store.latest('general', { before: at(T0 + 40), limit: 2 });
     expect(texts(page.messages)).toEqual(['b#1', 'a#2']);
     expect(page.hasMore).toBe(true);
-    const last = store.latest('general', { before: T0 + 20, limit: 2 });
+    const last = store.latest('general', { before: at(T0 + 20), limit: 2 });
     expect(texts(last.messages)).toEqual(['a#1']);
     expect(last.hasMore).toBe(false);
     // A before between two hlcs, and one past the newest.
-    expect(texts(store.latest('general', { before: T0 + 35, limit: 1 }).messages)).toEqual(['a#2']);
-    expect(texts(store.latest('general', { before: T0 + 999, limit: 1 }).messages)).toEqual(['a#3']);
-    expect(store.latest('general', { before: T0 + 10, limit: 3 })).toEqual({ messages: [], hasMore: false });
+    expect(texts(store.latest('general', { before: at(T0 + 35), limit: 1 }).messages)).toEqual(['a#2']);
+    expect(texts(store.latest('general', { before: at(T0 + 999), limit: 1 }).messages)).toEqual(['a#3']);
+    expect(store.latest('general', { before: at(T0 + 10), limit: 3 })).toEqual({ messages: [], hasMore: false });
   });
 
   it('orders history by hlc even when a message arrives after newer ones (replicated late)', async () => {

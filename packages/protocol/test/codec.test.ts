@@ -52,7 +52,13 @@ const clientExamples: { [K in ClientFrame['type']]: ClientFrameOf<K>[] } = {
   dm: [{ type: 'dm', to: 'bob', text: 'psst', clientMsgId: 'c-7f3a9d:20' }],
   history: [
     { type: 'history', reqId: 4, room: 'general', limit: 50 },
-    { type: 'history', reqId: 5, room: 'general', before: packHlc(t0, 0), limit: MAX_HISTORY_LIMIT },
+    {
+      type: 'history',
+      reqId: 5,
+      room: 'general',
+      before: { hlc: packHlc(t0, 0), origin: 'node-a', seq: 42 },
+      limit: MAX_HISTORY_LIMIT,
+    },
   ],
   rooms: [{ type: 'rooms', reqId: 6 }],
   who: [{ type: 'who', reqId: 7, room: 'general' }],

@@ -57,7 +57,7 @@ const clientFrame: fc.Arbitrary<ClientFrame> = fc.oneof(
       type: fc.constant('history'),
       reqId: nat,
       room: id,
-      before: nat,
+      before: fc.record({ hlc: nat, origin: fc.string({ maxLength: 8 }), seq: nat }),
       limit: fc.integer({ min: 1, max: MAX_HISTORY_LIMIT }),
     },
     { requiredKeys: ['type', 'reqId', 'room', 'limit'] },

@@ -162,11 +162,13 @@ export class LmdbStore implements MessageStore {
     return Object.fromEntries(this.vectors.get(room) ?? []);
   }
 
-  latest(room: string, options: { before?: number; limit: number }): HistoryPage {
+  latest(room: string, options: { before?: HistoryPosition; limit: number }): HistoryPage {
+    const before = options.before;
     const keys = this.history.getRange({
-      start: [room, options.before ?? MAX_KEY_NUMBER],
+      start: before ? [room, before.hlc, before.origin, before.seq] : [room, MAX_KEY_NUMBER],
       end: [room],
       reverse: true,
+      exclusiveStart: before !== undefined,
       limit: options.limit + 1,
     });
     const found: ChatMessage[] = [];

@@ -62,7 +62,7 @@ export class MemoryStore implements MessageStore {
     return vector;
   }
 
-  latest(room: string, options: { before?: number; limit: number }): HistoryPage {
+  latest(room: string, options: { before?: HistoryPosition; limit: number }): HistoryPage {
     const all = this.roomLogs.get(room)?.byHlc ?? [];
     const before = options.before;
     const end = before === undefined ? all.length : lowerBound(all, before);
@@ -184,13 +184,13 @@ function insertSorted(list: ChatMessage[], message: ChatMessage): void {
   list.splice(lo, 0, message);
 }
 
-// Index of the first message with hlc >= the given value.
-function lowerBound(list: ChatMessage[], hlc: number): number {
+// Index of the first message at or after the given position.
+function lowerBound(list: ChatMessage[], position: HistoryPosition): number {
   let lo = 0;
   let hi = list.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if ((list[mid] as ChatMessage).hlc < hlc) lo = mid + 1;
+    if (comparePositions(list[mid] as ChatMessage, position) < 0) lo = mid + 1;
     else hi = mid;
   }
   return lo;

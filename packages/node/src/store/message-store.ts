@@ -1,11 +1,6 @@
-import type { ChatMessage, Cursor, MessageId } from '@meshchat/protocol';
+import type { ChatMessage, Cursor, HistoryPosition, MessageId } from '@meshchat/protocol';
 
-/** A place in a room's (hlc, origin, seq) order, the order of history. */
-export interface HistoryPosition {
-  hlc: number;
-  origin: string;
-  seq: number;
-}
+export type { HistoryPosition };
 
 /** Orders messages (or positions) as history does: by hlc, then origin, then seq. */
 export function comparePositions(a: HistoryPosition, b: HistoryPosition): number {
@@ -40,8 +35,8 @@ export interface MessageStore {
   /** Highest contiguous seq stored for (room, origin); 0 when none. */
   highestSeq(room: string, origin: string): number;
   versionVector(room: string): VersionVector;
-  /** The newest `limit` messages older than `before` (an hlc), oldest first. */
-  latest(room: string, options: { before?: number; limit: number }): HistoryPage;
+  /** The newest `limit` messages before `before` in history order, oldest first. */
+  latest(room: string, options: { before?: HistoryPosition; limit: number }): HistoryPage;
   /**
    * Messages with seq > cursor[origin] (0 for origins the cursor lacks), in hlc order,
    * aliases left out; at most `limit`, the oldest first.

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { MAX_HISTORY_LIMIT } from '../constants.js';
-import { ClientId, ClientMsgId, Cursor, HlcValue, Nick, RequestId, RoomName, Text } from './common.js';
+import { ClientId, ClientMsgId, Cursor, HistoryPosition, Nick, RequestId, RoomName, Text } from './common.js';
 
 // Frames a client sends to a node. Requests that expect a reply carry a reqId that
 // the reply echoes; sends are correlated by their clientMsgId instead, because that
@@ -41,8 +41,9 @@ export const HistoryFrame = z.object({
   type: z.literal('history'),
   reqId: RequestId,
   room: RoomName,
-  // Only messages strictly older than this hlc; omitted means "the newest".
-  before: HlcValue.optional(),
+  // Only messages strictly before this position (usually the oldest message shown);
+  // omitted means "the newest".
+  before: HistoryPosition.optional(),
   limit: z.number().int().min(1).max(MAX_HISTORY_LIMIT),
 });
 

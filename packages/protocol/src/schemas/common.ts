@@ -20,6 +20,17 @@ export const EpochMs = z.number().int().min(0);
 export const MessageId = z.object({ room: RoomName, origin: NodeId, seq: Seq });
 export type MessageId = z.infer<typeof MessageId>;
 
+/**
+ * A place in a room's history order: by hlc, then origin, then seq. Two origins can
+ * issue the same hlc, so paging by hlc alone could skip a message at a page boundary.
+ */
+export const HistoryPosition = z.object({
+  hlc: HlcValue,
+  origin: z.string().max(MAX_ID_LENGTH),
+  seq: z.number().int().min(0),
+});
+export type HistoryPosition = z.infer<typeof HistoryPosition>;
+
 export const Sender = z.object({ clientId: ClientId, nick: Nick });
 export type Sender = z.infer<typeof Sender>;
 
