@@ -3,7 +3,6 @@ import type { Socket } from 'node:net';
 import { clientFrameSchemas, encodeFrame, type PeerFrame } from '@meshchat/protocol';
 import type { Logger } from 'pino';
 import { ChatService, type PresenceDelta } from './chat/chat-service.js';
-import { isNewer } from './chat/presence-directory.js';
 import { Membership } from './cluster/membership.js';
 import { Mesh } from './cluster/mesh.js';
 import type { NodeConfig } from './config/schema.js';
@@ -126,20 +125,8 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
   const antiEntropy: AntiEntropy = new AntiEntropy({
     store,
     presence: {
-      versions: () => ({ ...chat.directory.versions(), [config.nodeId]: chat.presenceVersionOfSelf }),
-      reconcile: (nodeId, theirs) => {
-        const mine = { ...chat.directory.versions(), [config.nodeId]: chat.presenceVersionOfSelf };
-        for (const [owner, version] of Object.entries(mine)) {
-          const theirVersion = theirs[owner];
-          if (owner === nodeId || (theirVersion && !isNewer(version, theirVersion))) continue;
-          const snapshot = owner === config.nodeId ? chat.presenceSnapshot() : chat.directory.snapshotOf(owner);
-          if (snapshot) mesh.send(nodeId, snapshot);
-        }
-        return Object.entries(theirs).some(([owner, version]) => {
-          const held = mine[owner];
-          return owner !== config.nodeId && (!held || isNewer(version, held));
-        });
-      },
+      versions: () => chat.presenceVersions(),
+      reconcile: (nodeId, theirs) => chat.reconcilePresence(nodeId, theirs, (frame) => mesh.send(nodeId, frame)),
     },
     send: (nodeId, frame) => mesh.send(nodeId, frame),
     isLinked: (nodeId) => mesh.isLinked(nodeId),

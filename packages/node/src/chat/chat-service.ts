@@ -7,6 +7,7 @@ import {
   type MessageId,
   type PeerFrameOf,
   PROTOCOL_VERSION,
+  type PresenceVersion,
   type ProtocolError,
   type ServerFrame,
 } from '@meshchat/protocol';
@@ -17,7 +18,7 @@ import type { MessageStore } from '../store/message-store.js';
 import { type ClientLink, ClientSession } from './client-session.js';
 import { inboxRoom, LocalRooms, mergeSummaries } from './local-rooms.js';
 import { MessageIntake, type OriginGate } from './message-intake.js';
-import { PresenceDirectory } from './presence-directory.js';
+import { isNewer, PresenceDirectory } from './presence-directory.js';
 import { advanceCursor, newestWithinBudget, oldestWithinBudget } from './reply-budget.js';
 import { checkNick, checkRoom, checkText, nickKey } from './rules.js';
 import { TokenBucket } from './token-bucket.js';
@@ -116,6 +117,33 @@ export class ChatService {
   /** This node's presence version, for anti-entropy digests. */
   get presenceVersionOfSelf(): { epoch: number; version: number } {
     return { epoch: this.presenceEpoch, version: this.presenceVersion };
+  }
+
+  /** The presence versions held, per owner node, this one included (anti-entropy). */
+  presenceVersions(): Record<string, PresenceVersion> {
+    return { ...this.directory.versions(), [this.deps.nodeId]: this.presenceVersionOfSelf };
+  }
+
+  /**
+   * Sends a peer the presence snapshots we hold newer than its versions (our own or
+   * copies of others'), and says whether it holds any newer than ours.
+   */
+  reconcilePresence(
+    peer: string,
+    theirs: Record<string, PresenceVersion>,
+    send: (frame: PresenceSnapshot) => void,
+  ): boolean {
+    const mine = this.presenceVersions();
+    for (const [owner, version] of Object.entries(mine)) {
+      const theirVersion = theirs[owner];
+      if (owner === peer || (theirVersion && !isNewer(version, theirVersion))) continue;
+      const snapshot = owner === this.deps.nodeId ? this.presenceSnapshot() : this.directory.snapshotOf(owner);
+      if (snapshot) send(snapshot);
+    }
+    return Object.entries(theirs).some(([owner, version]) => {
+      const held = mine[owner];
+      return owner !== this.deps.nodeId && (!held || isNewer(version, held));
+    });
   }
 
   /** This node's sessions and their rooms, for a peer whose link came up or that is behind. */
