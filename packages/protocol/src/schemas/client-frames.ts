@@ -68,17 +68,7 @@ export const clientFrameSchemas = {
   pong: PongFrame,
 } as const;
 
-export const ClientFrame = z.discriminatedUnion('type', [
-  HelloFrame,
-  JoinFrame,
-  LeaveFrame,
-  SendFrame,
-  DmFrame,
-  HistoryFrame,
-  RoomsFrame,
-  WhoFrame,
-  PingFrame,
-  PongFrame,
-]);
-export type ClientFrame = z.infer<typeof ClientFrame>;
+// The decoder picks the schema by `type` from the map, so the union type is derived
+// from it rather than listed a second time.
+export type ClientFrame = z.infer<(typeof clientFrameSchemas)[keyof typeof clientFrameSchemas]>;
 export type ClientFrameOf<T extends ClientFrame['type']> = Extract<ClientFrame, { type: T }>;

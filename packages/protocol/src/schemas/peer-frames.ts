@@ -137,21 +137,7 @@ export const peerFrameSchemas = {
   presence_delta: PresenceDeltaFrame,
 } as const;
 
-export const PeerFrame = z.discriminatedUnion('type', [
-  PeerHelloFrame,
-  PeerAuthFrame,
-  PeerErrorFrame,
-  HeartbeatFrame,
-  MembershipFrame,
-  PingReqFrame,
-  PingAckFrame,
-  ProbeFrame,
-  ProbeAckFrame,
-  MessageFrame,
-  SyncVectorsFrame,
-  SyncBatchFrame,
-  PresenceSnapshotFrame,
-  PresenceDeltaFrame,
-]);
-export type PeerFrame = z.infer<typeof PeerFrame>;
+// The decoder picks the schema by `type` from the map, so the union type is derived
+// from it rather than listed a second time.
+export type PeerFrame = z.infer<(typeof peerFrameSchemas)[keyof typeof peerFrameSchemas]>;
 export type PeerFrameOf<T extends PeerFrame['type']> = Extract<PeerFrame, { type: T }>;

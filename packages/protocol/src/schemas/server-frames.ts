@@ -129,20 +129,7 @@ export const serverFrameSchemas = {
   pong: PongFrame,
 } as const;
 
-export const ServerFrame = z.discriminatedUnion('type', [
-  WelcomeFrame,
-  JoinedFrame,
-  LeftFrame,
-  AckFrame,
-  MessageFrame,
-  DirectFrame,
-  HistoryReplyFrame,
-  RoomsReplyFrame,
-  WhoReplyFrame,
-  PresenceFrame,
-  ErrorFrame,
-  PingFrame,
-  PongFrame,
-]);
-export type ServerFrame = z.infer<typeof ServerFrame>;
+// The decoder picks the schema by `type` from the map, so the union type is derived
+// from it rather than listed a second time.
+export type ServerFrame = z.infer<(typeof serverFrameSchemas)[keyof typeof serverFrameSchemas]>;
 export type ServerFrameOf<T extends ServerFrame['type']> = Extract<ServerFrame, { type: T }>;
