@@ -27,6 +27,35 @@ class FailingStore extends MemoryStore {
   }
 }
 
+/**
+ * A MemoryStore that, like LmdbStore, names a message's id as soon as the append is
+ * issued, but commits only when the test says so.
+ */
+class HeldCommitStore extends MemoryStore {
+  private readonly held: (() => void)[] = [];
+  private readonly pending = new Map<string, { room: string; origin: string; seq: number }>();
+
+  override append(message: ChatMessage, options?: { isAlias?: boolean }): Promise<void> {
+    const key = `${message.from.clientId}/${message.clientMsgId}`;
+    this.pending.set(key, { room: message.room, origin: message.origin, seq: message.seq });
+    return new Promise((resolve, reject) => {
+      this.held.push(() => super.append(message, options).then(resolve, reject));
+    });
+  }
+
+  override findByClientMsgId(clientId: string, clientMsgId: string) {
+    return this.pending.get(`${clientId}/${clientMsgId}`) ?? super.findByClientMsgId(clientId, clientMsgId);
+  }
+
+  get heldCount(): number {
+    return this.held.length;
+  }
+
+  commitAll(): void {
+    for (const commit of this.held.splice(0)) commit();
+  }
+}
+
 describe('connecting', () => {
   it('welcomes a client with the node id, its own identity, the limits and the node address', async () => {
     const node = await startNode({ limits: { maxMessageLength: 321 } });
@@ -210,6 +239,24 @@ describe('room messages', () => {
       ['dup-1', 1],
       ['next-1', 2],
     ]);
+  });
+
+  it('acks a resend of a message still being committed only once the commit is done', async () => {
+    const store = new HeldCommitStore();
+    const node = await startNode({}, { store });
+    const alice = await openRaw(node, 'alice');
+    await rawJoin(alice, 'general');
+    const send = { type: 'send', room: 'general', text: 'durable first', clientMsgId: 'held-1' };
+    alice.sendFrame(send);
+    await waitFor(() => store.heldCount === 1, 'the first copy to reach the store');
+    alice.sendFrame(send);
+    // The resend has surely been handled once a ping sent after it is answered.
+    alice.sendFrame({ type: 'ping', nonce: 7 });
+    await waitForFrameWhere(alice, 'pong', (p) => p.nonce === 7, 'the pong after the resend');
+    expect(framesOf(alice, 'ack')).toEqual([]);
+    store.commitAll();
+    await waitFor(() => framesOf(alice, 'ack').length === 2, 'both acks after the commit');
+    expect(store.heldCount).toBe(0);
   });
 
   it('acks a resend from a new connection of the same client with the original id, and delivers it once', async () => {

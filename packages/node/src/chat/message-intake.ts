@@ -44,10 +44,12 @@ export class MessageIntake {
     // Waiting messages keep their order: the callbacks run in the order they were added.
     if (!this.deps.gate.isDone) return this.deps.gate.ready.then(() => this.accept(from, room, text, clientMsgId));
     const key = `${from.clientId}\u0000${clientMsgId}`;
-    const known = this.deps.store.findByClientMsgId(from.clientId, clientMsgId);
-    if (known) return Promise.resolve(known);
+    // In flight first: a store may already name the id of a write it has not yet
+    // committed, and a resend must not be acked before the original is durable.
     const pending = this.inFlight.get(key);
     if (pending) return pending;
+    const known = this.deps.store.findByClientMsgId(from.clientId, clientMsgId);
+    if (known) return Promise.resolve(known);
     const message = this.sequencer.next(room, { clientId: from.clientId, nick: from.nick }, text, clientMsgId);
     const id: MessageId = { room: message.room, origin: message.origin, seq: message.seq };
     const committed = this.deps.store.append(message).then(() => {
