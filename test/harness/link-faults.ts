@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { NodeConfigInput } from '@meshchat/node';
-import { FrameDecoder, peerFrameSchemas } from '@meshchat/protocol';
+import { FrameDecoder, parseHostPort, peerFrameSchemas } from '@meshchat/protocol';
 import { onCleanup } from './cleanup.js';
 import { type LoggedNode, startLoggedNode } from './cluster.js';
 
@@ -51,8 +51,8 @@ export class LinkFaults {
 
   /** Listens at the address `nodeId` advertises and forwards to where it is bound. */
   async front(nodeId: string, advertised: string, bound: string): Promise<void> {
-    const [host, port] = splitAddress(advertised);
-    const [targetHost, targetPort] = splitAddress(bound);
+    const { host, port } = parseHostPort(advertised);
+    const { host: targetHost, port: targetPort } = parseHostPort(bound);
     const server = createServer((socket) => this.carry(socket, nodeId, targetHost, targetPort));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -214,14 +214,9 @@ export async function startFaultyCluster(
       seeds: first ? [first.peerAddress] : [],
     });
     // Peers that learn the advertised address before the proxy listens retry with backoff.
-    const [, peerPort] = splitAddress(node.peerAddress);
+    const { port: peerPort } = parseHostPort(node.peerAddress);
     await faults.front(node.nodeId, node.peerAddress, `127.0.0.1:${peerPort}`);
     nodes.push(node);
   }
   return { nodes, faults };
-}
-
-function splitAddress(address: string): [string, number] {
-  const index = address.lastIndexOf(':');
-  return [address.slice(0, index), Number(address.slice(index + 1))];
 }

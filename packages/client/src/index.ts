@@ -27,6 +27,7 @@ export class ChatClient extends BaseChatClient {
 }
 
 export type { ChatMessage, Member, MessageId, RoomSummary } from '@meshchat/protocol';
+export { parseHostPort } from '@meshchat/protocol';
 export {
   BaseChatClient,
   type ChatClientEvents,
@@ -38,5 +39,5 @@ export {
   type ReconnectingInfo,
 } from './chat-client.js';
 export { ChatClientError, type ClientErrorCode } from './errors.js';
-export { parseHostPort, tcpTransport } from './tcp-transport.js';
+export { tcpTransport } from './tcp-transport.js';
 export type { Transport, TransportConnection, TransportHandlers } from './transport.js';

@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import { parseHostPort } from '@meshchat/protocol';
 import type { Transport, TransportConnection, TransportHandlers } from './transport.js';
 
 /** Plain TCP to a node's client port ("host:port"). */
@@ -24,11 +25,3 @@ export const tcpTransport: Transport = {
     };
   },
 };
-
-export function parseHostPort(server: string): { host: string; port: number } {
-  const match = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(server.trim());
-  const port = Number(match?.[2]);
-  if (!match?.[1] || !(port > 0 && port < 65536))
-    throw new Error(`invalid server address "${server}": expected host:port`);
-  return { host: match[1], port };
-}

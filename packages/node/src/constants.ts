@@ -31,8 +31,6 @@ export const ROOM_PATTERN = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
 // Upper bound on the messages in one joined or history_reply frame, well under the
 // client's 1 MiB frame limit; a longer catch-up or history is paged.
 export const REPLY_BUDGET_BYTES = 256 * 1024;
-// Per-message overhead beside its strings in an encoded reply (keys, ids, numbers).
-export const MESSAGE_OVERHEAD_BYTES = 160;
 
 // How long a connection closed with an error frame may take to flush it before the
 // socket is destroyed anyway (a client that stopped reading never drains).

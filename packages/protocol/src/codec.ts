@@ -2,6 +2,7 @@ import { Packr } from 'msgpackr';
 import type { z } from 'zod';
 import { DEFAULT_MAX_FRAME_BYTES, LENGTH_PREFIX_BYTES } from './constants.js';
 import { ProtocolError } from './errors.js';
+import type { ChatMessage } from './schemas/common.js';
 
 // Encode plain msgpack maps only: records would make frames unreadable to other
 // msgpack implementations. The decoder still understands msgpackr's extensions, so
@@ -15,6 +16,24 @@ export function encodeFrame(frame: object): Buffer {
   out.writeUInt32BE(payload.length, 0);
   payload.copy(out, LENGTH_PREFIX_BYTES);
   return out;
+}
+
+// Per-message overhead beside its strings in an encoded frame (keys, ids, numbers).
+const MESSAGE_OVERHEAD_BYTES = 160;
+
+/**
+ * An upper estimate of a chat message's encoded size, without encoding it: strings
+ * count 3 bytes per UTF-16 unit. For cutting replies and batches to a byte budget.
+ */
+export function estimateMessageBytes(message: ChatMessage): number {
+  const strings =
+    message.text.length +
+    message.room.length +
+    message.origin.length +
+    message.from.clientId.length +
+    message.from.nick.length +
+    message.clientMsgId.length;
+  return MESSAGE_OVERHEAD_BYTES + 3 * strings;
 }
 
 export type FrameSchemas = Readonly<Record<string, z.ZodType>>;

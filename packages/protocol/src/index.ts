@@ -11,6 +11,7 @@
  * ```
  */
 
+export * from './address.js';
 export * from './backoff.js';
 export * from './codec.js';
 export * from './constants.js';

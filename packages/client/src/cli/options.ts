@@ -1,5 +1,5 @@
+import { parseHostPort } from '@meshchat/protocol';
 import yargs from 'yargs';
-import { parseHostPort } from '../tcp-transport.js';
 import { DEFAULT_ROOM, DEFAULT_SERVERS, MAX_DERIVED_NICK_LENGTH } from './constants.js';
 import { CliError } from './errors.js';
 

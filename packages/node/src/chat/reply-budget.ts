@@ -1,23 +1,11 @@
-import type { ChatMessage, Cursor } from '@meshchat/protocol';
-import { MESSAGE_OVERHEAD_BYTES, REPLY_BUDGET_BYTES } from '../constants.js';
-
-// Upper estimate of a message's encoded size: strings count 3 bytes a UTF-16 unit.
-function estimatedBytes(message: ChatMessage): number {
-  const strings =
-    message.text.length +
-    message.room.length +
-    message.origin.length +
-    message.from.clientId.length +
-    message.from.nick.length +
-    message.clientMsgId.length;
-  return MESSAGE_OVERHEAD_BYTES + 3 * strings;
-}
+import { type ChatMessage, type Cursor, estimateMessageBytes } from '@meshchat/protocol';
+import { REPLY_BUDGET_BYTES } from '../constants.js';
 
 /** The longest prefix (oldest first) that fits one reply; at least one message. */
 export function oldestWithinBudget(messages: ChatMessage[], budget = REPLY_BUDGET_BYTES): ChatMessage[] {
   let used = 0;
   for (let i = 0; i < messages.length; i++) {
-    used += estimatedBytes(messages[i] as ChatMessage);
+    used += estimateMessageBytes(messages[i] as ChatMessage);
     if (used > budget) return messages.slice(0, Math.max(1, i));
   }
   return messages;
@@ -27,7 +15,7 @@ export function oldestWithinBudget(messages: ChatMessage[], budget = REPLY_BUDGE
 export function newestWithinBudget(messages: ChatMessage[], budget = REPLY_BUDGET_BYTES): ChatMessage[] {
   let used = 0;
   for (let i = messages.length - 1; i >= 0; i--) {
-    used += estimatedBytes(messages[i] as ChatMessage);
+    used += estimateMessageBytes(messages[i] as ChatMessage);
     if (used > budget) return messages.slice(Math.min(messages.length - 1, i + 1));
   }
   return messages;

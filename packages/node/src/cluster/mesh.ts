@@ -1,5 +1,5 @@
 import { connect, type Socket } from 'node:net';
-import { backoffDelay, type PeerFrame } from '@meshchat/protocol';
+import { backoffDelay, type PeerFrame, parseHostPort } from '@meshchat/protocol';
 import type { Logger } from 'pino';
 import { DEAD_PEER_RETRY_MS, PEER_BACKOFF, PEER_HANDSHAKE_TIMEOUT_MS } from '../constants.js';
 import { type PeerHello, PeerLink, type PeerLinkIdentity } from './peer-link.js';
@@ -120,7 +120,7 @@ export class Mesh {
     dial.isDead = isDead;
     if (dial.inFlight || dial.notBefore > now) return;
     dial.inFlight = true;
-    const [host, port] = splitAddress(address);
+    const { host, port } = parseHostPort(address);
     const socket = connect({ host, port, noDelay: true });
     const failed = (reason: string) => {
       if (!dial.inFlight) return;
@@ -217,9 +217,4 @@ export class Mesh {
     const preferredDialerIsSelf = selfId < (candidate.nodeId as string);
     return candidate.isDialer === preferredDialerIsSelf;
   }
-}
-
-function splitAddress(address: string): [string, number] {
-  const index = address.lastIndexOf(':');
-  return [address.slice(0, index).replace(/^\[|\]$/g, ''), Number(address.slice(index + 1))];
 }

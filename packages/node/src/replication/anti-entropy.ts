@@ -1,4 +1,10 @@
-import type { ChatMessage, PeerFrame, PeerFrameOf, PresenceVersion } from '@meshchat/protocol';
+import {
+  type ChatMessage,
+  estimateMessageBytes,
+  type PeerFrame,
+  type PeerFrameOf,
+  type PresenceVersion,
+} from '@meshchat/protocol';
 import type { Logger } from 'pino';
 import { SYNC_BATCH_BYTES, SYNC_BATCH_MESSAGES, SYNC_HIGH_WATER_BYTES } from '../constants.js';
 import type { MessageStore, VersionVector } from '../store/message-store.js';
@@ -147,7 +153,7 @@ export class AntiEntropy {
       const messages = this.deps.store.range(range.room, range.origin, range.fromSeq, limit);
       for (const message of messages) {
         batch.push(message);
-        bytes += message.text.length + 200;
+        bytes += estimateMessageBytes(message);
         range.fromSeq = message.seq + 1;
         if (bytes >= SYNC_BATCH_BYTES) break;
       }
