@@ -115,9 +115,9 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
         membership.onLinkDown(nodeId);
         antiEntropy.forget(nodeId);
       },
-      onFrame: (nodeId, frame) => {
+      onFrame: (nodeId, frame, raw) => {
         membership.heardFrom(nodeId);
-        routePeerFrame(nodeId, frame);
+        routePeerFrame(nodeId, frame, raw);
       },
     },
   });
@@ -140,9 +140,9 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
   const replicator = new Replicator({
     nodeId: config.nodeId,
     store,
-    deliver: (message) => {
+    deliver: (message, encoded) => {
       if (message.origin === config.nodeId) recovery.onStored();
-      chat.deliverReplicated(message);
+      chat.deliverReplicated(message, encoded);
     },
     requestSync: (nodeId) => {
       const now = Date.now();
@@ -185,7 +185,7 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
     },
   });
 
-  function routePeerFrame(nodeId: string, frame: PeerFrame): void {
+  function routePeerFrame(nodeId: string, frame: PeerFrame, raw: Buffer): void {
     switch (frame.type) {
       case 'heartbeat':
       case 'membership':
@@ -196,7 +196,8 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
         return membership.handleFrame(nodeId, frame);
       case 'message': {
         const { type: _, ...message } = frame;
-        return replicator.receive(nodeId, message);
+        // A relayed message frame is byte for byte the frame local clients get.
+        return replicator.receive(nodeId, message, raw);
       }
       case 'sync_vectors':
         recovery.onPeerVectors(frame.rooms);

@@ -82,7 +82,7 @@ export class FrameDecoder<S extends FrameSchemas> {
 
   /** Bytes of the frame in progress received so far, prefix included; at most one frame. */
   get bufferedBytes(): number {
-    return this.body ? LENGTH_PREFIX_BYTES + this.bodyFilled : this.headerFilled;
+    return this.body ? this.bodyFilled : this.headerFilled;
   }
 
   push(chunk: Uint8Array): DecodeResult<FrameOf<S>> {
@@ -94,17 +94,19 @@ export class FrameDecoder<S extends FrameSchemas> {
   /**
    * Like push, but hands each frame to `onFrame` as soon as it is decoded, before the
    * rest of the chunk is read: a consumer may change the limits (setMaxFrameBytes)
-   * between frames. Returns the error that failed the stream, if any. Errors thrown
+   * between frames. `raw` is the frame's bytes as received, length prefix included,
+   * so a relay can pass them on without encoding the frame again (it may share memory
+   * with the chunk). Returns the error that failed the stream, if any. Errors thrown
    * by `onFrame` are the caller's and propagate unchanged.
    */
-  pushEach(chunk: Uint8Array, onFrame: (frame: FrameOf<S>) => void): ProtocolError | undefined {
+  pushEach(chunk: Uint8Array, onFrame: (frame: FrameOf<S>, raw: Buffer) => void): ProtocolError | undefined {
     if (this.failure) return this.failure;
     const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     let offset = 0;
     while (offset < buf.length) {
-      let frame: FrameOf<S> | undefined;
+      let decoded: { frame: FrameOf<S>; raw: Buffer } | undefined;
       try {
-        [frame, offset] = this.nextFrame(buf, offset);
+        [decoded, offset] = this.nextFrame(buf, offset);
       } catch (err) {
         this.failure = err instanceof ProtocolError ? err : new ProtocolError('MALFORMED', String(err), { cause: err });
         this.headerFilled = 0;
@@ -112,13 +114,13 @@ export class FrameDecoder<S extends FrameSchemas> {
         this.bodyFilled = 0;
         return this.failure;
       }
-      if (frame !== undefined) onFrame(frame);
+      if (decoded) onFrame(decoded.frame, decoded.raw);
     }
     return undefined;
   }
 
   // Reads from `offset` until one frame is complete or the chunk is used up.
-  private nextFrame(buf: Buffer, start: number): [FrameOf<S> | undefined, number] {
+  private nextFrame(buf: Buffer, start: number): [{ frame: FrameOf<S>; raw: Buffer } | undefined, number] {
     let offset = start;
     while (offset < buf.length) {
       if (this.body) {
@@ -130,12 +132,15 @@ export class FrameDecoder<S extends FrameSchemas> {
         if (this.bodyFilled < body.length) continue;
         this.body = undefined;
         this.bodyFilled = 0;
-        return [this.decodePayload(body), offset];
+        return [{ frame: this.decodePayload(body.subarray(LENGTH_PREFIX_BYTES)), raw: body }, offset];
       }
       if (this.headerFilled === 0 && buf.length - offset >= LENGTH_PREFIX_BYTES) {
         const length = this.checkLength(buf.readUInt32BE(offset));
         const end = offset + LENGTH_PREFIX_BYTES + length;
-        if (end <= buf.length) return [this.decodePayload(buf.subarray(offset + LENGTH_PREFIX_BYTES, end)), end];
+        if (end <= buf.length) {
+          const raw = buf.subarray(offset, end);
+          return [{ frame: this.decodePayload(raw.subarray(LENGTH_PREFIX_BYTES)), raw }, end];
+        }
         this.startBody(length);
         offset += LENGTH_PREFIX_BYTES;
         continue;
@@ -163,9 +168,11 @@ export class FrameDecoder<S extends FrameSchemas> {
     return length;
   }
 
+  // The frame in progress is kept whole, prefix included, so it can be passed on as is.
   private startBody(length: number): void {
-    this.body = Buffer.allocUnsafe(length);
-    this.bodyFilled = 0;
+    this.body = Buffer.allocUnsafe(LENGTH_PREFIX_BYTES + length);
+    this.body.writeUInt32BE(length, 0);
+    this.bodyFilled = LENGTH_PREFIX_BYTES;
   }
 
   private decodePayload(payload: Buffer): FrameOf<S> {

@@ -314,6 +314,22 @@ describe('chunk boundaries', () => {
     expect(decoder.bufferedBytes).toBe(2);
   });
 
+  it('hands each frame with its bytes as received, whole or reassembled, to pass on without encoding', () => {
+    const frames = [
+      encodeFrame({ type: 'ping', nonce: 1 }),
+      encodeFrame({ type: 'send', room: 'r', text: 'x'.repeat(300), clientMsgId: 'm' }),
+    ];
+    const stream = Buffer.concat(frames);
+    for (const split of [stream.length, 7, 1]) {
+      const decoder = new FrameDecoder(clientFrameSchemas);
+      const raws: Buffer[] = [];
+      for (let offset = 0; offset < stream.length; offset += split) {
+        decoder.pushEach(stream.subarray(offset, offset + split), (_frame, raw) => raws.push(Buffer.from(raw)));
+      }
+      expect(raws).toEqual(frames);
+    }
+  });
+
   it('applies a limit raised by the consumer of a frame to the next frame of the same chunk', () => {
     const small = encodeFrame({ type: 'ping', nonce: 1 });
     const large = encodeFrame({ type: 'send', room: 'r', text: 'z'.repeat(500), clientMsgId: 'm' });

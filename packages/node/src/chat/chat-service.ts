@@ -108,10 +108,13 @@ export class ChatService {
     }
   }
 
-  /** A message stored here after it came from a peer: deliver it to local clients. */
-  deliverReplicated(message: ChatMessage): void {
+  /**
+   * A message stored here after it came from a peer: deliver it to local clients,
+   * with the frame as the peer sent it when there is one (no second encoding).
+   */
+  deliverReplicated(message: ChatMessage, encoded?: Buffer): void {
     this.intake.observe(message);
-    this.local.deliver(message);
+    this.local.deliver(message, encoded);
   }
 
   /** This node's presence version, for anti-entropy digests. */

@@ -7,7 +7,7 @@ import { type PeerHello, PeerLink, type PeerLinkIdentity } from './peer-link.js'
 export interface MeshHandlers {
   onLinkUp(nodeId: string, hello: PeerHello): void;
   onLinkDown(nodeId: string): void;
-  onFrame(nodeId: string, frame: PeerFrame): void;
+  onFrame(nodeId: string, frame: PeerFrame, raw: Buffer): void;
 }
 
 export interface MeshDeps {
@@ -152,8 +152,9 @@ export class Mesh {
         }
         this.register(link);
       },
-      onFrame: (link: PeerLink, frame: PeerFrame) => {
-        if (this.links.get(link.nodeId as string) === link) this.deps.handlers.onFrame(link.nodeId as string, frame);
+      onFrame: (link: PeerLink, frame: PeerFrame, raw: Buffer) => {
+        if (this.links.get(link.nodeId as string) === link)
+          this.deps.handlers.onFrame(link.nodeId as string, frame, raw);
       },
       onClosed: (link: PeerLink, wasEstablished: boolean) => {
         this.pending.delete(link);

@@ -28,7 +28,8 @@ export interface PeerLinkIdentity {
 export interface PeerLinkHandlers {
   /** Both proofs checked: the link may carry cluster traffic. */
   onEstablished(link: PeerLink): void;
-  onFrame(link: PeerLink, frame: PeerFrame): void;
+  /** `raw`: the frame as received (see FrameDecoder.pushEach). */
+  onFrame(link: PeerLink, frame: PeerFrame, raw: Buffer): void;
   /** Called once for every link, established or not. */
   onClosed(link: PeerLink, wasEstablished: boolean): void;
 }
@@ -65,7 +66,7 @@ export class PeerLink {
       // Until the peer proves it knows the secret, it may send only small frames.
       { maxFrameBytes: PEER_HANDSHAKE_MAX_FRAME_BYTES, maxOutboundBytes: PEER_MAX_OUTBOUND_BYTES },
       {
-        onFrame: (frame) => this.onFrame(frame),
+        onFrame: (frame, raw) => this.onFrame(frame, raw),
         onProtocolError: (error) => this.onProtocolError(error),
         onOverflow: () => this.refuse('SLOW_CONSUMER', `more than ${PEER_MAX_OUTBOUND_BYTES} bytes unsent to the peer`),
         onClose: () => this.onClose(),
@@ -118,7 +119,7 @@ export class PeerLink {
     this.onClose();
   }
 
-  private onFrame(frame: PeerFrame): void {
+  private onFrame(frame: PeerFrame, raw: Buffer): void {
     if (this.state === 'established') {
       if (frame.type === 'peer_hello' || frame.type === 'peer_auth') {
         this.refuse('UNEXPECTED_FRAME', `${frame.type} after the handshake`);
@@ -135,7 +136,7 @@ export class PeerLink {
         this.connection.destroy();
         return;
       }
-      this.handlers.onFrame(this, frame);
+      this.handlers.onFrame(this, frame, raw);
       return;
     }
     switch (frame.type) {

@@ -7,10 +7,16 @@ export interface ReplicatorDeps {
   nodeId: string;
   store: MessageStore;
   /** Hands a newly stored message from elsewhere to local clients. */
-  deliver: (message: ChatMessage) => void;
+  /** `encoded`: the message frame as a peer sent it, when there is one. */
+  deliver: (message: ChatMessage, encoded: Buffer | undefined) => void;
   /** Asks a peer for what we miss (anti-entropy), after a gap was seen on its link. */
   requestSync: (nodeId: string) => void;
   log: Logger;
+}
+
+interface Held {
+  message: ChatMessage;
+  encoded: Buffer | undefined;
 }
 
 const streamKey = (room: string, origin: string) => `${room}\u0000${origin}`;
@@ -25,7 +31,7 @@ const streamKey = (room: string, origin: string) => `${room}\u0000${origin}`;
 export class Replicator {
   // Next seq to accept per (room, origin): stored or being stored already.
   private readonly expected = new Map<string, number>();
-  private readonly holdback = new Map<string, Map<number, ChatMessage>>();
+  private readonly holdback = new Map<string, Map<number, Held>>();
 
   constructor(private readonly deps: ReplicatorDeps) {}
 
@@ -36,7 +42,8 @@ export class Replicator {
     return count;
   }
 
-  receive(from: string, message: ChatMessage): void {
+  /** `encoded`: the message frame as received, passed on to local clients as is. */
+  receive(from: string, message: ChatMessage, encoded?: Buffer): void {
     const key = streamKey(message.room, message.origin);
     // Messages of our own origin come back only after a restart that lost them; the
     // store also advances on our own commits, which `expected` does not see.
@@ -44,11 +51,11 @@ export class Replicator {
     const next = Math.max(this.expected.get(key) ?? 0, stored);
     if (message.seq < next) return;
     if (message.seq > next) {
-      this.holdBack(key, message);
+      this.holdBack(key, { message, encoded });
       this.deps.requestSync(from);
       return;
     }
-    this.accept(key, message);
+    this.accept(key, message, encoded);
     this.drain(key);
   }
 
@@ -58,8 +65,8 @@ export class Replicator {
     while (held && held.size > 0) {
       const following = held.get(this.expected.get(key) as number);
       if (!following) break;
-      held.delete(following.seq);
-      this.accept(key, following);
+      held.delete(following.message.seq);
+      this.accept(key, following.message, following.encoded);
     }
     if (held?.size === 0) this.holdback.delete(key);
   }
@@ -85,13 +92,13 @@ export class Replicator {
     this.drain(key);
   }
 
-  private accept(key: string, message: ChatMessage): void {
+  private accept(key: string, message: ChatMessage, encoded: Buffer | undefined): void {
     this.expected.set(key, message.seq + 1);
     const known = this.deps.store.findByClientMsgId(message.from.clientId, message.clientMsgId);
     const isAlias = known !== undefined && !isSameId(known, message);
     this.deps.store.append(message, { isAlias }).then(
       () => {
-        if (!isAlias) this.deps.deliver(message);
+        if (!isAlias) this.deps.deliver(message, encoded);
       },
       (err: unknown) => {
         // Not stored: forget it so anti-entropy brings it again.
@@ -104,13 +111,13 @@ export class Replicator {
     );
   }
 
-  private holdBack(key: string, message: ChatMessage): void {
-    let held = this.holdback.get(key);
-    if (!held) {
-      held = new Map();
-      this.holdback.set(key, held);
+  private holdBack(key: string, held: Held): void {
+    let stream = this.holdback.get(key);
+    if (!stream) {
+      stream = new Map();
+      this.holdback.set(key, stream);
     }
-    if (held.size < HOLDBACK_LIMIT) held.set(message.seq, message);
+    if (stream.size < HOLDBACK_LIMIT) stream.set(held.message.seq, held);
   }
 }
 

@@ -16,7 +16,8 @@ export interface FrameConnectionOptions {
 const BURST_FACTOR = 8;
 
 export interface FrameConnectionHandlers<F> {
-  onFrame(frame: F): void;
+  /** `raw`: the frame as received, for passing it on without encoding it again. */
+  onFrame(frame: F, raw: Buffer): void;
   onProtocolError(error: ProtocolError): void;
   onOverflow(): void;
   onClose(hadError: boolean): void;
@@ -132,8 +133,8 @@ export class FrameConnection<S extends FrameSchemas> {
 
   private onData(chunk: Buffer): void {
     if (this.closing) return;
-    const error = this.decoder.pushEach(chunk, (frame) => {
-      if (!this.closing) this.handlers.onFrame(frame);
+    const error = this.decoder.pushEach(chunk, (frame, raw) => {
+      if (!this.closing) this.handlers.onFrame(frame, raw);
     });
     if (error && !this.closing) this.handlers.onProtocolError(error);
   }
