@@ -1,6 +1,13 @@
 import { ChatClient, ChatClientError, type ConnectedInfo, type DisconnectedInfo } from '@meshchat/client';
 import { describe, expect, it } from 'vitest';
-import { connectClient, FaultProxy, onCleanup, startNode, waitFor } from '../../../test/harness/index.js';
+import {
+  connectClient,
+  FaultProxy,
+  onCleanup,
+  startNode,
+  type TestNode,
+  waitFor,
+} from '../../../test/harness/index.js';
 
 describe('ChatClient against a node', () => {
   it('connects, joins, sends and receives with ids and acks', async () => {
@@ -67,6 +74,23 @@ describe('ChatClient against a node', () => {
   });
 });
 
+/**
+ * alice reaches the node only through a fault proxy (and reconnects through it only,
+ * not straight to the node's advertised address); bob is connected directly. Both are
+ * in "general".
+ */
+async function aliceBehindProxyAndBob(node: TestNode) {
+  const proxy = await FaultProxy.start(node.address);
+  const alice = await connectClient(proxy.address, 'alice', {
+    backoff: { initialMs: 20, maxMs: 50 },
+    discoverServers: false,
+  });
+  const bob = await connectClient(node.address, 'bob');
+  await alice.client.join('general');
+  await bob.client.join('general');
+  return { proxy, alice, bob };
+}
+
 describe('ChatClient failover and resume', () => {
   it('moves to the next server when its node shuts down, rejoins its rooms and reports how long it took', async () => {
     const a = await startNode({ nodeId: 'node-a' });
@@ -97,15 +121,7 @@ describe('ChatClient failover and resume', () => {
 
   it('resumes from its cursor after a dropped connection: missed messages once, none twice', async () => {
     const node = await startNode();
-    const proxy = await FaultProxy.start(node.address);
-    const alice = await connectClient(proxy.address, 'alice', {
-      backoff: { initialMs: 20, maxMs: 50 },
-      // Reconnect through the proxy only, not straight to the node's advertised address.
-      discoverServers: false,
-    });
-    const bob = await connectClient(node.address, 'bob');
-    await alice.client.join('general');
-    await bob.client.join('general');
+    const { proxy, alice, bob } = await aliceBehindProxyAndBob(node);
     for (let i = 0; i < 5; i++) await bob.client.send('general', `before ${i}`);
     await waitFor(() => alice.messages.length === 5, 'alice to receive the first five');
 
@@ -125,15 +141,7 @@ describe('ChatClient failover and resume', () => {
 
   it('catches up a long absence in pages, every missed message once and in order', async () => {
     const node = await startNode({ limits: { ratePerSec: 10_000, rateBurst: 10_000 } });
-    const proxy = await FaultProxy.start(node.address);
-    const alice = await connectClient(proxy.address, 'alice', {
-      backoff: { initialMs: 20, maxMs: 50 },
-      // Reconnect through the proxy only, not straight to the node's advertised address.
-      discoverServers: false,
-    });
-    const bob = await connectClient(node.address, 'bob');
-    await alice.client.join('general');
-    await bob.client.join('general');
+    const { proxy, alice, bob } = await aliceBehindProxyAndBob(node);
     const connected: ConnectedInfo[] = [];
     alice.client.on('connected', (c) => connected.push(c));
     proxy.block();
@@ -149,15 +157,7 @@ describe('ChatClient failover and resume', () => {
 
   it('resends unacked messages after reconnecting, each acked once and shown once', async () => {
     const node = await startNode();
-    const proxy = await FaultProxy.start(node.address);
-    const alice = await connectClient(proxy.address, 'alice', {
-      backoff: { initialMs: 20, maxMs: 50 },
-      // Reconnect through the proxy only, not straight to the node's advertised address.
-      discoverServers: false,
-    });
-    const bob = await connectClient(node.address, 'bob');
-    await alice.client.join('general');
-    await bob.client.join('general');
+    const { proxy, alice, bob } = await aliceBehindProxyAndBob(node);
     proxy.block();
     await waitFor(() => !alice.client.isConnected, 'alice to notice the cut');
     const sends = [1, 2, 3].map((i) => alice.client.send('general', `queued ${i}`));
