@@ -42,7 +42,11 @@ export interface CreateNodeOptions {
  */
 export async function createNode(config: NodeConfig, options: CreateNodeOptions): Promise<ChatNode> {
   const { log } = options;
-  const store = options.store ?? (config.store === 'memory' ? new MemoryStore() : LmdbStore.open(config.dataDir));
+  const store =
+    options.store ??
+    (config.store === 'memory'
+      ? new MemoryStore()
+      : LmdbStore.open(config.dataDir, { groupCommitMs: config.groupCommitMs }));
   const advertiseHost = config.advertiseHost ?? (isWildcard(config.host) ? '127.0.0.1' : config.host);
   const timers = new Set<NodeJS.Timeout>();
   const every = (ms: number, task: () => void) => timers.add(setInterval(task, ms));

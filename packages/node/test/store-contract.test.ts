@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LmdbStore, MemoryStore, type MessageStore, StoreError } from '@meshchat/node';
+import { LmdbStore, MemoryStore, type MessageStore, STORE_FORMAT_VERSION, StoreError } from '@meshchat/node';
 import type { ChatMessage } from '@meshchat/protocol';
 import { open } from 'lmdb';
 import { describe, expect, it } from 'vitest';
@@ -167,7 +167,7 @@ describe('LmdbStore on disk', () => {
     })();
     expect(error).toBeInstanceOf(StoreError);
     expect(error?.message).toContain(path);
-    expect(error?.message).toMatch(/format version 99.*reads up to version 1/);
+    expect(error?.message).toMatch(new RegExp(`format version 99.*reads up to version ${STORE_FORMAT_VERSION}`));
   });
 
   it('refuses a store whose vector points past its messages, and says how to recover', async () => {
@@ -183,6 +183,46 @@ describe('LmdbStore on disk', () => {
     expect(() => LmdbStore.open(dir)).toThrow(
       /damaged: room "general" claims messages of a up to seq 3.*move the data directory aside/,
     );
+  });
+
+  it('reads a store of format 1, whose messages are msgpack maps, and appends to it', async () => {
+    const dir = tempDir();
+    const raw = open({ path: join(dir, 'meshchat.mdb'), maxDbs: 8 });
+    const db = (name: string) => raw.openDB({ name, keyEncoding: 'ordered-binary', encoding: 'msgpack' });
+    raw.putSync('formatVersion', 1);
+    for (let seq = 1; seq <= 3; seq++) {
+      const old = message('a', seq, seq * 10);
+      db('messages').putSync(['general', 'a', seq], old);
+      db('history').putSync(['general', old.hlc, 'a', seq], 1);
+      db('dedupe').putSync([old.from.clientId, old.clientMsgId], ['general', 'a', seq]);
+    }
+    db('vectors').putSync(['general', 'a'], 3);
+    await raw.close();
+
+    const store = openLmdb(dir);
+    await store.append(message('a', 4, 40));
+    expect(store.latest('general', { limit: 10 }).messages).toEqual(
+      [1, 2, 3, 4].map((seq) => message('a', seq, seq * 10)),
+    );
+    expect(store.after('general', { a: 2 })).toEqual([message('a', 3, 30), message('a', 4, 40)]);
+    expect(store.findByClientMsgId('client-a', 'a-2')).toEqual({ room: 'general', origin: 'a', seq: 2 });
+  });
+
+  it('commits the appends of one burst together, settles them in order, and commits what is queued on close', async () => {
+    const dir = tempDir();
+    const first = LmdbStore.open(dir, { groupCommitMs: 50 });
+    const settled: number[] = [];
+    const appends = Array.from({ length: 200 }, (_, i) =>
+      first.append(message('a', i + 1, i + 1)).then(() => settled.push(i + 1)),
+    );
+    // A resend during the commit is recognised already.
+    expect(first.findByClientMsgId('client-a', 'a-200')).toEqual({ room: 'general', origin: 'a', seq: 200 });
+    await first.close();
+    await Promise.all(appends);
+    expect(settled).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+
+    const second = openLmdb(dir);
+    expect(second.versionVector('general')).toEqual({ a: 200 });
   });
 
   it('refuses a file that is not a store, naming it, without crashing', () => {

@@ -18,6 +18,14 @@ export function encodeFrame(frame: object): Buffer {
   return out;
 }
 
+/**
+ * Reads a payload this node encoded itself and kept (a stored frame): no schema check,
+ * since it passed one on the way in. Never for bytes from a connection.
+ */
+export function unpackTrusted(payload: Uint8Array): unknown {
+  return packr.unpack(payload);
+}
+
 // Per-message overhead beside its strings in an encoded frame (keys, ids, numbers).
 const MESSAGE_OVERHEAD_BYTES = 160;
 

@@ -52,8 +52,9 @@ export class MessageIntake {
     if (known) return Promise.resolve(known);
     const message = this.sequencer.next(room, { clientId: from.clientId, nick: from.nick }, text, clientMsgId);
     const id: MessageId = { room: message.room, origin: message.origin, seq: message.seq };
-    const committed = this.deps.store.append(message).then(() => {
-      this.deps.onCommitted(message, encodeFrame({ type: 'message', ...message }));
+    const encoded = encodeFrame({ type: 'message', ...message });
+    const committed = this.deps.store.append(message, { encoded }).then(() => {
+      this.deps.onCommitted(message, encoded);
       return id;
     });
     this.inFlight.set(key, committed);

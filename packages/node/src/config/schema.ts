@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   DEFAULT_ANTI_ENTROPY_MS,
   DEFAULT_DEAD_AFTER_MS,
+  DEFAULT_GROUP_COMMIT_MS,
   DEFAULT_HEARTBEAT_MS,
   DEFAULT_HISTORY_ON_JOIN,
   DEFAULT_IDLE_TIMEOUT_MS,
@@ -62,6 +63,9 @@ export const NodeConfig = z.strictObject({
   // lmdb keeps history on disk under dataDir; memory keeps nothing across restarts
   // (for tests and throwaway nodes).
   store: z.enum(['lmdb', 'memory']).default('lmdb'),
+  // lmdb: commits at most every groupCommitMs, each fsync'd before anything it holds is
+  // acked or relayed. 0 commits as soon as the previous commit is done.
+  groupCommitMs: z.int().min(0).max(100).default(DEFAULT_GROUP_COMMIT_MS),
   seeds: z.array(HostPort).default([]),
   clusterSecret: z.string().min(16, { error: 'expected at least 16 characters' }),
   historyOnJoin: z.int().min(0).max(1000).default(DEFAULT_HISTORY_ON_JOIN),

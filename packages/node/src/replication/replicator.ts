@@ -96,7 +96,7 @@ export class Replicator {
     this.expected.set(key, message.seq + 1);
     const known = this.deps.store.findByClientMsgId(message.from.clientId, message.clientMsgId);
     const isAlias = known !== undefined && !isSameId(known, message);
-    this.deps.store.append(message, { isAlias }).then(
+    this.deps.store.append(message, encoded ? { isAlias, encoded } : { isAlias }).then(
       () => {
         if (!isAlias) this.deps.deliver(message, encoded);
       },

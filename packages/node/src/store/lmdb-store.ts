@@ -1,10 +1,20 @@
 import { mkdirSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ChatMessage, Cursor, MessageId } from '@meshchat/protocol';
+import {
+  type ChatMessage,
+  type Cursor,
+  encodeFrame,
+  LENGTH_PREFIX_BYTES,
+  type MessageId,
+  unpackTrusted,
+} from '@meshchat/protocol';
 import { type Database, open, type RootDatabase } from 'lmdb';
+import { DEFAULT_GROUP_COMMIT_MS } from '../constants.js';
 import { StoreError } from '../errors.js';
+import { GroupCommit } from './group-commit.js';
 import { findLmdbFileProblem } from './lmdb-file-check.js';
 import {
+  type AppendOptions,
   comparePositions,
   type HistoryPage,
   type HistoryPosition,
@@ -14,7 +24,7 @@ import {
 
 // Bumped when the on-disk layout changes; a node refuses a data directory written by a
 // newer version rather than misreading it.
-export const STORE_FORMAT_VERSION = 1;
+export const STORE_FORMAT_VERSION = 2;
 
 // Free disk space below which the store refuses to open.
 const MIN_FREE_BYTES = 64 * 1024 * 1024;
@@ -25,14 +35,26 @@ const MAX_KEY_NUMBER = Number.MAX_SAFE_INTEGER;
 type MessageKey = [room: string, origin: string, seq: number];
 type HistoryKey = [room: string, hlc: number, origin: string, seq: number];
 
+interface PendingAppend {
+  message: ChatMessage;
+  encoded: Buffer;
+  isAlias: boolean;
+}
+
+export interface LmdbStoreOptions {
+  /** Group commit window: see GroupCommit. */
+  groupCommitMs: number;
+}
+
 /**
  * The durable store: one LMDB environment per node under dataDir. LMDB is a
  * copy-on-write B-tree, so a kill -9 at any moment leaves the last committed state.
- * Writes issued in one event-loop turn are committed together in one transaction and
- * flushed (fsync) before their promises resolve: group commit, never a lazy timer.
+ * Appends are committed in groups (GroupCommit), one transaction each, and flushed
+ * (fsync) before their promises resolve: never acked on a lazy timer.
  *
  * Layout (ordered-binary keys):
- *   messages [room, origin, seq]        -> ChatMessage       every message, aliases too
+ *   messages [room, origin, seq]        -> the message frame  every message, aliases too
+ *                                          (format 1: the message as a msgpack map)
  *   history  [room, hlc, origin, seq]   -> 1                 the hlc index, no aliases
  *   aliases  [room, origin, seq]        -> 1
  *   vectors  [room, origin]             -> highest contiguous seq (held or trimmed)
@@ -42,7 +64,7 @@ type HistoryKey = [room: string, hlc: number, origin: string, seq: number];
  */
 export class LmdbStore implements MessageStore {
   private readonly root: RootDatabase;
-  private readonly messages: Database<ChatMessage, MessageKey>;
+  private readonly messages: Database<Buffer, MessageKey>;
   private readonly history: Database<number, HistoryKey>;
   private readonly aliases: Database<number, MessageKey>;
   private readonly vectorsDb: Database<number, [string, string]>;
@@ -55,17 +77,25 @@ export class LmdbStore implements MessageStore {
   private readonly appended = new Map<string, number>();
   // Dedupe records whose commit is under way, so a quick resend is recognised.
   private readonly pendingDedupe = new Map<string, MessageId>();
-  // The last append's settlement; the next one settles after it.
-  private tail: Promise<unknown> = Promise.resolve();
+  private readonly commits: GroupCommit<PendingAppend>;
 
-  private constructor(readonly path: string) {
+  private constructor(
+    readonly path: string,
+    options: LmdbStoreOptions,
+  ) {
     this.root = open({ path, maxDbs: 8, compression: false, overlappingSync: false });
-    this.messages = this.root.openDB({ name: 'messages', keyEncoding: 'ordered-binary', encoding: 'msgpack' });
+    // The frame as it goes on the wire: stored without re-encoding, read back rarely.
+    this.messages = this.root.openDB({ name: 'messages', keyEncoding: 'ordered-binary', encoding: 'binary' });
     this.history = this.root.openDB({ name: 'history', keyEncoding: 'ordered-binary', encoding: 'msgpack' });
     this.aliases = this.root.openDB({ name: 'aliases', keyEncoding: 'ordered-binary', encoding: 'msgpack' });
     this.vectorsDb = this.root.openDB({ name: 'vectors', keyEncoding: 'ordered-binary', encoding: 'msgpack' });
     this.dedupe = this.root.openDB({ name: 'dedupe', keyEncoding: 'ordered-binary', encoding: 'msgpack' });
     this.floorsDb = this.root.openDB({ name: 'floors', keyEncoding: 'ordered-binary', encoding: 'msgpack' });
+    this.commits = new GroupCommit({
+      root: this.root,
+      intervalMs: options.groupCommitMs,
+      write: (batch) => this.writeBatch(batch),
+    });
   }
 
   /**
@@ -73,7 +103,7 @@ export class LmdbStore implements MessageStore {
    * a newer format, one LMDB cannot read, or one whose vectors point at messages it
    * does not hold: a damaged store must not be served or spread to peers.
    */
-  static open(dataDir: string): LmdbStore {
+  static open(dataDir: string, options: LmdbStoreOptions = { groupCommitMs: DEFAULT_GROUP_COMMIT_MS }): LmdbStore {
     const path = join(dataDir, 'meshchat.mdb');
     let store: LmdbStore;
     try {
@@ -86,7 +116,7 @@ export class LmdbStore implements MessageStore {
           `refusing to open the store: ${problem}; move the data directory aside and restart to recover from peers`,
         );
       }
-      store = new LmdbStore(path);
+      store = new LmdbStore(path, options);
     } catch (err) {
       if (err instanceof StoreError) throw err;
       throw new StoreError(path, `cannot open the store: ${describe(err)}`, err);
@@ -102,7 +132,7 @@ export class LmdbStore implements MessageStore {
     return store;
   }
 
-  append(message: ChatMessage, options: { isAlias?: boolean } = {}): Promise<void> {
+  append(message: ChatMessage, options: AppendOptions = {}): Promise<void> {
     const streamKey = `${message.room}\u0000${message.origin}`;
     const last = this.appended.get(streamKey) ?? this.committedSeq(message.room, message.origin);
     if (message.seq !== last + 1) {
@@ -111,40 +141,41 @@ export class LmdbStore implements MessageStore {
       );
     }
     this.appended.set(streamKey, message.seq);
-    const key: MessageKey = [message.room, message.origin, message.seq];
+    const isAlias = options.isAlias === true;
     const dedupeKey = `${message.from.clientId}\u0000${message.clientMsgId}`;
-    // All puts of one event-loop turn share one transaction: the message, its index
-    // entries and the vector move together or not at all.
-    this.messages.put(key, message);
-    if (options.isAlias) {
-      this.aliases.put(key, 1);
-    } else {
-      this.history.put([message.room, message.hlc, message.origin, message.seq], 1);
-      this.dedupe.put([message.from.clientId, message.clientMsgId], key);
-      this.pendingDedupe.set(dedupeKey, { room: message.room, origin: message.origin, seq: message.seq });
-    }
-    const committed = this.vectorsDb.put([message.room, message.origin], message.seq);
-    const settled = committed.then(
-      (ok) => {
-        this.pendingDedupe.delete(dedupeKey);
-        if (!ok) throw new Error('the store refused the write');
-        // Transactions commit in order, so once this one is done every earlier append
-        // is too; promises may still settle out of order, hence the max.
+    if (!isAlias) this.pendingDedupe.set(dedupeKey, { room: message.room, origin: message.origin, seq: message.seq });
+    const encoded = options.encoded ?? encodeFrame({ type: 'message', ...message });
+    return this.commits.add({ message, encoded, isAlias }).then(
+      () => {
+        if (!isAlias) this.pendingDedupe.delete(dedupeKey);
         const vector = this.roomVector(message.room);
         vector.set(message.origin, Math.max(vector.get(message.origin) ?? 0, message.seq));
       },
       (err: unknown) => {
-        this.pendingDedupe.delete(dedupeKey);
+        if (!isAlias) this.pendingDedupe.delete(dedupeKey);
         // Later appends of the batch failed too; continue from what is on disk.
         this.appended.set(streamKey, this.committedSeq(message.room, message.origin));
         throw new StoreError(this.path, `write failed: ${describe(err)}`, err);
       },
     );
-    // lmdb-js may settle the promises of one transaction in any order; callers deliver
-    // on settlement, so settle appends strictly in the order they were made.
-    const ordered = this.tail.then(() => settled);
-    this.tail = ordered.catch(() => undefined);
-    return ordered;
+  }
+
+  // Runs inside one write transaction: a message, its index entries and its stream's
+  // vector commit together or not at all. The vector is written once per stream.
+  private writeBatch(batch: readonly PendingAppend[]): void {
+    const highest = new Map<string, PendingAppend>();
+    for (const { message, encoded, isAlias } of batch) {
+      const key: MessageKey = [message.room, message.origin, message.seq];
+      this.messages.put(key, encoded);
+      if (isAlias) {
+        this.aliases.put(key, 1);
+      } else {
+        this.history.put([message.room, message.hlc, message.origin, message.seq], 1);
+        this.dedupe.put([message.from.clientId, message.clientMsgId], key);
+      }
+      highest.set(`${message.room}\u0000${message.origin}`, { message, encoded, isAlias });
+    }
+    for (const { message } of highest.values()) this.vectorsDb.put([message.room, message.origin], message.seq);
   }
 
   findByClientMsgId(clientId: string, clientMsgId: string): MessageId | undefined {
@@ -173,8 +204,8 @@ export class LmdbStore implements MessageStore {
     });
     const found: ChatMessage[] = [];
     for (const { key } of keys) {
-      const message = this.messages.get([key[0], key[2], key[3]]);
-      if (message) found.push(message);
+      const value = this.messages.get([key[0], key[2], key[3]]);
+      if (value) found.push(readMessage(value));
     }
     const hasMore = found.length > options.limit;
     return { messages: found.slice(0, options.limit).reverse(), hasMore };
@@ -191,7 +222,7 @@ export class LmdbStore implements MessageStore {
         end: [room, origin, seq],
         inclusiveEnd: true,
       });
-      streams.push(this.withoutAliases(entries.map(({ value }) => value))[Symbol.iterator]());
+      streams.push(this.withoutAliases(entries.map(({ value }) => readMessage(value)))[Symbol.iterator]());
     }
     return mergeByHlc(streams, limit);
   }
@@ -202,7 +233,7 @@ export class LmdbStore implements MessageStore {
       end: [room, origin, MAX_KEY_NUMBER],
       limit,
     });
-    return Array.from(entries, ({ value }) => value);
+    return Array.from(entries, ({ value }) => readMessage(value));
   }
 
   rooms(): string[] {
@@ -226,9 +257,10 @@ export class LmdbStore implements MessageStore {
         end: [room, origin, highest],
         inclusiveEnd: true,
       })) {
-        if (comparePositions(value, position) >= 0) break;
-        this.removeMessage(key, value);
-        upTo = value.seq;
+        const message = readMessage(value);
+        if (comparePositions(message, position) >= 0) break;
+        this.removeMessage(key, message);
+        upTo = message.seq;
         removed++;
       }
       if (upTo < from) continue;
@@ -251,7 +283,7 @@ export class LmdbStore implements MessageStore {
       end: [room, origin, held],
       inclusiveEnd: true,
     })) {
-      this.removeMessage(key, value);
+      this.removeMessage(key, readMessage(value));
     }
     this.floorsDb.put([room, origin], seq);
     await this.vectorsDb.put([room, origin], seq);
@@ -283,6 +315,7 @@ export class LmdbStore implements MessageStore {
   }
 
   async close(): Promise<void> {
+    await this.commits.drain();
     await this.root.close();
   }
 
@@ -375,6 +408,14 @@ function mergeByHlc(streams: Iterator<ChatMessage>[], limit: number): ChatMessag
     best.r = (streams[best.i] as Iterator<ChatMessage>).next();
   }
   return out;
+}
+
+// Format 2 keeps the frame, whose length prefix starts with a 0 byte (frames are far
+// below 16 MiB); format 1 kept a msgpack map, which never starts with 0.
+function readMessage(value: Buffer): ChatMessage {
+  const payload = value[0] === 0 ? value.subarray(LENGTH_PREFIX_BYTES) : value;
+  const { type: _type, ...message } = unpackTrusted(payload) as ChatMessage & { type?: string };
+  return message;
 }
 
 function describe(err: unknown): string {

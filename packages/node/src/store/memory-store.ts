@@ -1,5 +1,6 @@
 import type { ChatMessage, Cursor, MessageId } from '@meshchat/protocol';
 import {
+  type AppendOptions,
   comparePositions,
   type HistoryPage,
   type HistoryPosition,
@@ -26,7 +27,7 @@ export class MemoryStore implements MessageStore {
   private readonly dedupe = new Map<string, MessageId>();
   private readonly meta = new Map<string, string>();
 
-  async append(message: ChatMessage, options: { isAlias?: boolean } = {}): Promise<void> {
+  async append(message: ChatMessage, options: AppendOptions = {}): Promise<void> {
     const highest = this.highestSeq(message.room, message.origin);
     if (message.seq !== highest + 1) {
       throw new Error(`append out of order: ${message.room}/${message.origin} seq ${message.seq} after ${highest}`);

@@ -11,6 +11,13 @@ export function comparePositions(a: HistoryPosition, b: HistoryPosition): number
 /** origin -> highest contiguous seq stored, for one room. */
 export type VersionVector = Record<string, number>;
 
+export interface AppendOptions {
+  /** A second copy of a client message under another id: see MessageStore.append. */
+  isAlias?: boolean;
+  /** The message's frame as encoded for the wire, when the caller has it already. */
+  encoded?: Buffer;
+}
+
 export interface HistoryPage {
   messages: ChatMessage[];
   // True when older messages exist before the first one returned.
@@ -29,7 +36,7 @@ export interface MessageStore {
    * alias (a second copy of one client message under another id) counts in the
    * version vector and is served to peers, but never to clients.
    */
-  append(message: ChatMessage, options?: { isAlias?: boolean }): Promise<void>;
+  append(message: ChatMessage, options?: AppendOptions): Promise<void>;
   /** The id already given to a client's message, for dedupe of resends. */
   findByClientMsgId(clientId: string, clientMsgId: string): MessageId | undefined;
   /** Highest contiguous seq stored for (room, origin); 0 when none. */
