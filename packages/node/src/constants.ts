@@ -88,6 +88,11 @@ export const SYNC_HIGH_WATER_BYTES = 1024 * 1024;
 // newest are dropped and anti-entropy fetches them again.
 export const HOLDBACK_LIMIT = 10_000;
 
+// Copies of a message before its sender gets the ack, the accepting node's included:
+// 2 survives the loss of any one node (kill -9, a dead disk) at the cost of one peer
+// round trip plus its commit per ack. 1 acks on the local commit alone.
+export const DEFAULT_ACK_REPLICAS = 2;
+
 // Group commit window of the lmdb store: a commit (an fsync, ~200 us of CPU here) at most
 // every 2 ms. Under load that caps commits at ~500/s per node instead of one per
 // event-loop turn, halving the node's CPU per message; it adds at most 2 ms to an ack.

@@ -13,6 +13,7 @@ import {
   waitFor,
   waitForFrameWhere,
 } from './helpers.js';
+import { HeldCommitStore } from './test-stores.js';
 
 /** A MemoryStore whose next append can be made to fail, like a disk that is full. */
 class FailingStore extends MemoryStore {
@@ -24,35 +25,6 @@ class FailingStore extends MemoryStore {
       throw new Error('simulated commit failure');
     }
     return super.append(message);
-  }
-}
-
-/**
- * A MemoryStore that, like LmdbStore, names a message's id as soon as the append is
- * issued, but commits only when the test says so.
- */
-class HeldCommitStore extends MemoryStore {
-  private readonly held: (() => void)[] = [];
-  private readonly pending = new Map<string, { room: string; origin: string; seq: number }>();
-
-  override append(message: ChatMessage, options?: { isAlias?: boolean }): Promise<void> {
-    const key = `${message.from.clientId}/${message.clientMsgId}`;
-    this.pending.set(key, { room: message.room, origin: message.origin, seq: message.seq });
-    return new Promise((resolve, reject) => {
-      this.held.push(() => super.append(message, options).then(resolve, reject));
-    });
-  }
-
-  override findByClientMsgId(clientId: string, clientMsgId: string) {
-    return this.pending.get(`${clientId}/${clientMsgId}`) ?? super.findByClientMsgId(clientId, clientMsgId);
-  }
-
-  get heldCount(): number {
-    return this.held.length;
-  }
-
-  commitAll(): void {
-    for (const commit of this.held.splice(0)) commit();
   }
 }
 

@@ -55,6 +55,7 @@ const examples = {
     floors: [{ room: 'general', origin: 'node-c', seq: 40 }],
     messages: [message, { ...message, seq: 8 }],
   },
+  stored: { type: 'stored', acks: [{ room: 'general', origin: 'node-a', seq: 41 }] },
   presence_snapshot: {
     type: 'presence_snapshot',
     nodeId: 'node-b',

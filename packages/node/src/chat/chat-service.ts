@@ -33,6 +33,8 @@ export interface ClusterPort {
   publish(message: ChatMessage, encoded: Buffer): void;
   /** Tells every peer about a change to this node's sessions. */
   presenceChanged(delta: PresenceDelta): void;
+  /** Resolves once enough peers hold this node's (room, seq): the write quorum. */
+  whenReplicated(room: string, seq: number): Promise<void>;
   /** Whether this node holds another node dead. */
   isDead(nodeId: string): boolean;
   /** Client addresses of the cluster's live nodes, handed to clients for failover. */
@@ -78,6 +80,7 @@ export class ChatService {
         this.local.deliver(message, encoded);
         deps.cluster.publish(message, encoded);
       },
+      whenReplicated: (room, seq) => deps.cluster.whenReplicated(room, seq),
     });
     this.directory = new PresenceDirectory({
       onChange: (room, event, member) => this.local.announce(room, event, member),

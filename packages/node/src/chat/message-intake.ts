@@ -17,11 +17,13 @@ export interface MessageIntakeDeps {
   onCommitted: (message: ChatMessage, encoded: Buffer) => void;
   /** Messages wait until this node knows the origin id it may write under (OriginRecovery). */
   gate: OriginGate;
+  /** Resolves once enough peers hold this node's (room, seq): the write quorum. */
+  whenReplicated: (room: string, seq: number) => Promise<void>;
 }
 
 /**
  * Accepts messages from this node's clients: gives each its id, commits it, and only
- * then hands it on. A resend of something already accepted (same clientId and
+ * then hands it on; the id (the ack) comes once the write quorum holds it too. A resend of something already accepted (same clientId and
  * clientMsgId), here or on a node that replicated it to us, gets the original id and
  * is not delivered again (design.md guarantee 2).
  */
@@ -39,7 +41,7 @@ export class MessageIntake {
     this.sequencer.clock.observe(message.hlc);
   }
 
-  /** Resolves with the message's id once it is committed (or was already). */
+  /** Resolves with the message's id once it is committed here and on its replicas. */
   accept(from: Identity, room: string, text: string, clientMsgId: string): Promise<MessageId> {
     // Waiting messages keep their order: the callbacks run in the order they were added.
     if (!this.deps.gate.isDone) return this.deps.gate.ready.then(() => this.accept(from, room, text, clientMsgId));
@@ -49,22 +51,28 @@ export class MessageIntake {
     const pending = this.inFlight.get(key);
     if (pending) return pending;
     const known = this.deps.store.findByClientMsgId(from.clientId, clientMsgId);
-    if (known) return Promise.resolve(known);
+    if (known) {
+      // Ours, maybe from before a restart: acked once its replicas hold it, as any other.
+      if (known.origin !== this.deps.gate.origin) return Promise.resolve(known);
+      return this.deps.whenReplicated(known.room, known.seq).then(() => known);
+    }
     const message = this.sequencer.next(room, { clientId: from.clientId, nick: from.nick }, text, clientMsgId);
     const id: MessageId = { room: message.room, origin: message.origin, seq: message.seq };
     const encoded = encodeFrame({ type: 'message', ...message });
-    const committed = this.deps.store.append(message, { encoded }).then(() => {
-      this.deps.onCommitted(message, encoded);
-      return id;
-    });
-    this.inFlight.set(key, committed);
-    committed.then(
-      () => this.inFlight.delete(key),
-      () => {
-        this.inFlight.delete(key);
-        this.sequencer.resync(room);
-      },
-    );
-    return committed;
+    const acked = this.deps.store
+      .append(message, { encoded })
+      .then(
+        () => this.deps.onCommitted(message, encoded),
+        (err: unknown) => {
+          this.sequencer.resync(room);
+          throw err;
+        },
+      )
+      .then(() => this.deps.whenReplicated(room, message.seq))
+      .then(() => id);
+    this.inFlight.set(key, acked);
+    const forget = () => this.inFlight.delete(key);
+    acked.then(forget, forget);
+    return acked;
   }
 }

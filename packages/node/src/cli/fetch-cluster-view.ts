@@ -27,6 +27,7 @@ const ClusterViewSchema = z.looseObject({
   rooms: z.record(z.string(), RoomRow),
   replication: z.looseObject({
     heldBack: z.number(),
+    awaitingReplicas: z.number(),
     antiEntropyBacklog: z.number(),
     antiEntropySent: z.number(),
   }),

@@ -22,10 +22,11 @@ export function formatClusterView(view: ClusterView, options: ReportOptions): st
   const lines = [`cluster "${view.cluster}" as seen by ${view.nodeId} (${options.source})`, ''];
   lines.push(...membersTable(view, options.color), '', membersSummary(view), '');
   lines.push(...roomsSection(view));
-  const { heldBack, antiEntropyBacklog, antiEntropySent } = view.replication;
+  const { heldBack, awaitingReplicas, antiEntropyBacklog, antiEntropySent } = view.replication;
   lines.push(
     '',
-    `replication: ${heldBack} held back waiting for a gap, ${antiEntropyBacklog} queued for anti-entropy, ` +
+    `replication: ${heldBack} held back waiting for a gap, ${awaitingReplicas} awaiting replicas before their ack, ` +
+      `${antiEntropyBacklog} queued for anti-entropy, ` +
       `${antiEntropySent} sent by anti-entropy since start`,
   );
   return `${lines.join('\n')}\n`;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  DEFAULT_ACK_REPLICAS,
   DEFAULT_ANTI_ENTROPY_MS,
   DEFAULT_DEAD_AFTER_MS,
   DEFAULT_GROUP_COMMIT_MS,
@@ -70,6 +71,9 @@ export const NodeConfig = z.strictObject({
   clusterSecret: z.string().min(16, { error: 'expected at least 16 characters' }),
   historyOnJoin: z.int().min(0).max(1000).default(DEFAULT_HISTORY_ON_JOIN),
   antiEntropyMs: PositiveInt.default(DEFAULT_ANTI_ENTROPY_MS),
+  // An ack waits for the message to be committed on min(ackReplicas - 1, reachable
+  // peers) peers besides this node (design.md guarantee 1).
+  ackReplicas: z.int().min(1).max(16).default(DEFAULT_ACK_REPLICAS),
   // Keep everything unless limits are given; every node must have the same policy.
   retention: RetentionConfig.default(RetentionConfig.parse({})),
   limits: LimitsConfig.default(LimitsConfig.parse({})),

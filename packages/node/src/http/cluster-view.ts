@@ -7,7 +7,7 @@ export interface ClusterView {
   cluster: string;
   members: (MemberView & { clients: number })[];
   rooms: Record<string, { vector: VersionVector; digest: string; messages: number }>;
-  replication: { heldBack: number; antiEntropyBacklog: number; antiEntropySent: number };
+  replication: { heldBack: number; awaitingReplicas: number; antiEntropyBacklog: number; antiEntropySent: number };
 }
 
 /**

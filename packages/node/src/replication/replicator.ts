@@ -9,12 +9,15 @@ export interface ReplicatorDeps {
   /** Hands a newly stored message from elsewhere to local clients. */
   /** `encoded`: the message frame as a peer sent it, when there is one. */
   deliver: (message: ChatMessage, encoded: Buffer | undefined) => void;
+  /** A message from `from` is committed here (an alias too): tell the origin (StoredAcks). */
+  onStored: (from: string, message: ChatMessage) => void;
   /** Asks a peer for what we miss (anti-entropy), after a gap was seen on its link. */
   requestSync: (nodeId: string) => void;
   log: Logger;
 }
 
 interface Held {
+  from: string;
   message: ChatMessage;
   encoded: Buffer | undefined;
 }
@@ -51,11 +54,11 @@ export class Replicator {
     const next = Math.max(this.expected.get(key) ?? 0, stored);
     if (message.seq < next) return;
     if (message.seq > next) {
-      this.holdBack(key, { message, encoded });
+      this.holdBack(key, { from, message, encoded });
       this.deps.requestSync(from);
       return;
     }
-    this.accept(key, message, encoded);
+    this.accept(from, key, message, encoded);
     this.drain(key);
   }
 
@@ -66,7 +69,7 @@ export class Replicator {
       const following = held.get(this.expected.get(key) as number);
       if (!following) break;
       held.delete(following.message.seq);
-      this.accept(key, following.message, following.encoded);
+      this.accept(following.from, key, following.message, following.encoded);
     }
     if (held?.size === 0) this.holdback.delete(key);
   }
@@ -92,12 +95,13 @@ export class Replicator {
     this.drain(key);
   }
 
-  private accept(key: string, message: ChatMessage, encoded: Buffer | undefined): void {
+  private accept(from: string, key: string, message: ChatMessage, encoded: Buffer | undefined): void {
     this.expected.set(key, message.seq + 1);
     const known = this.deps.store.findByClientMsgId(message.from.clientId, message.clientMsgId);
     const isAlias = known !== undefined && !isSameId(known, message);
     this.deps.store.append(message, encoded ? { isAlias, encoded } : { isAlias }).then(
       () => {
+        this.deps.onStored(from, message);
         if (!isAlias) this.deps.deliver(message, encoded);
       },
       (err: unknown) => {

@@ -96,6 +96,17 @@ export const SyncBatchFrame = z.object({
 });
 
 /**
+ * "I have committed (room, origin) up to seq, contiguously": sent to the origin after
+ * each commit of messages it relayed, coalesced per event-loop turn. Cumulative, so a
+ * lost or repeated one does no harm. The origin acks its client once enough peers hold
+ * the message (config ackReplicas).
+ */
+export const StoredFrame = z.object({
+  type: z.literal('stored'),
+  acks: z.array(z.object({ room: RoomName, origin: NodeId, seq: Counter })),
+});
+
+/**
  * One node's sessions and their rooms: sent by the owner when a link comes up, and by
  * any node in anti-entropy to a peer holding an older version.
  */
@@ -133,6 +144,7 @@ export const peerFrameSchemas = {
   message: MessageFrame,
   sync_vectors: SyncVectorsFrame,
   sync_batch: SyncBatchFrame,
+  stored: StoredFrame,
   presence_snapshot: PresenceSnapshotFrame,
   presence_delta: PresenceDeltaFrame,
 } as const;
