@@ -28,5 +28,7 @@ export {
 export { FaultProxy } from './fault-proxy.js';
 export { type FaultyClusterOptions, LinkFaults, startFaultyCluster } from './link-faults.js';
 export { startNode, type TestNode } from './nodes.js';
+export type { NetnsPlacement } from './processes.js';
 export { RawConnection } from './raw-connection.js';
+export { readStoreContents, type StoredRoom } from './store-contents.js';
 export { waitFor } from './wait.js';
