@@ -27,6 +27,9 @@ export {
 } from './cluster.js';
 export { FaultProxy } from './fault-proxy.js';
 export { type FaultyClusterOptions, LinkFaults, startFaultyCluster } from './link-faults.js';
+export { type NetnsHost, NetnsLab, type NetnsSupport, probeNetns, startNetnsCluster } from './netns.js';
 export { startNode, type TestNode } from './nodes.js';
+export type { NetnsPlacement } from './processes.js';
 export { RawConnection } from './raw-connection.js';
+export { readStoreContents, type StoredRoom } from './store-contents.js';
 export { waitFor } from './wait.js';

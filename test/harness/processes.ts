@@ -16,11 +16,22 @@ export type ClusterView = ReturnType<ChatNode['clusterView']>;
 
 const MAIN = fileURLToPath(new URL('../../packages/node/dist/main.js', import.meta.url));
 const START_TIMEOUT_MS = 10_000;
+const STOP_TIMEOUT_MS = 10_000;
 
 export interface NodeAddresses {
   clients: string;
   peers: string;
   http: string;
+}
+
+/**
+ * Where a node process runs: inside network namespace `netns` (`ip netns exec`), its
+ * listeners reached from the test process at `reachAt` (the host of the namespace's
+ * link to the test), not at the address it advertises to its peers.
+ */
+export interface NetnsPlacement {
+  netns: string;
+  reachAt: string;
 }
 
 // Every child still running, so a worker that dies without its afterEach does not
@@ -45,6 +56,7 @@ export class NodeProcess {
   readonly raw: string[] = [];
   private child: ChildProcess | undefined;
   private listening: NodeAddresses | undefined;
+  private advertisedNow: NodeAddresses | undefined;
   private exit: Promise<void> = Promise.resolve();
   private isPausedNow = false;
 
@@ -52,6 +64,7 @@ export class NodeProcess {
     readonly nodeId: string,
     readonly configFile: string,
     readonly dataDir: string,
+    private readonly placement: NetnsPlacement | undefined,
   ) {}
 
   /**
@@ -60,12 +73,15 @@ export class NodeProcess {
    * the ports it got, so restart() brings it back at the same addresses, where the
    * rest of the cluster (and its seeds) look for it.
    */
-  static async start(config: Partial<NodeConfigInput> & Pick<NodeConfigInput, 'nodeId'>): Promise<NodeProcess> {
+  static async start(
+    config: Partial<NodeConfigInput> & Pick<NodeConfigInput, 'nodeId'>,
+    placement?: NetnsPlacement,
+  ): Promise<NodeProcess> {
     const dir = mkdtempSync(join(tmpdir(), `meshchat-proc-${config.nodeId}-`));
     const dataDir = join(dir, 'data');
     mkdirSync(dataDir);
     const full = testConfig(dataDir, config);
-    const node = new NodeProcess(config.nodeId, join(dir, 'config.json'), dataDir);
+    const node = new NodeProcess(config.nodeId, join(dir, 'config.json'), dataDir, placement);
     writeFileSync(node.configFile, JSON.stringify(full, null, 2));
     onCleanup(async () => {
       await node.kill();
@@ -89,10 +105,19 @@ export class NodeProcess {
     return node;
   }
 
-  /** The addresses the node reported when it last started. */
+  /** The addresses the node reported when it last started, as the test process reaches them. */
   get addresses(): NodeAddresses {
     if (!this.listening) throw new Error(`${this.nodeId} has not started`);
     return this.listening;
+  }
+
+  /**
+   * The addresses the node advertises to its peers (seeds are given these). They are
+   * `addresses` unless the node runs in a network namespace.
+   */
+  get advertised(): NodeAddresses {
+    if (!this.advertisedNow) throw new Error(`${this.nodeId} has not started`);
+    return this.advertisedNow;
   }
 
   get isRunning(): boolean {
@@ -117,6 +142,30 @@ export class NodeProcess {
     }
     this.isPausedNow = false;
     await this.exit;
+  }
+
+  /**
+   * SIGTERM: the node shuts down as an operator stops it (clients told, store closed).
+   * Resolves once it has exited; fails if it does not exit in time or exits non-zero.
+   */
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGCONT');
+    child.kill('SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    const code = await Promise.race([
+      exited,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`${this.nodeId} did not exit within ${STOP_TIMEOUT_MS} ms of SIGTERM`)),
+          STOP_TIMEOUT_MS,
+        );
+      }),
+    ]).finally(() => clearTimeout(timer));
+    await this.exit;
+    if (code !== 0) throw new Error(`${this.nodeId} exited with code ${code} on SIGTERM: ${this.raw.join('\n')}`);
   }
 
   /** SIGSTOP: the process hangs with its sockets open, as a node stuck in GC or swap. */
@@ -164,10 +213,17 @@ export class NodeProcess {
     return this.logsMatching(text, fields)[0] as LogLine;
   }
 
+  // An advertised address as the test process reaches it.
+  private reachable(advertised: string): string {
+    return this.placement ? `${this.placement.reachAt}:${port(advertised)}` : advertised;
+  }
+
   private spawn(): Promise<NodeAddresses> {
-    const child = spawn(process.execPath, [MAIN, '--config', this.configFile], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const command = [process.execPath, MAIN, '--config', this.configFile];
+    // `ip netns exec` execs the command in place: the child's pid is the node's own,
+    // so kill(), pause() and stop() signal the node itself.
+    const [file, ...args] = this.placement ? ['ip', 'netns', 'exec', this.placement.netns, ...command] : command;
+    const child = spawn(file as string, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     running.add(child);
     this.exit = new Promise((resolve) => {
@@ -198,7 +254,10 @@ export class NodeProcess {
         this.logs.push(line);
         if (line.msg === 'node listening') {
           clearTimeout(timer);
-          this.listening = { clients: String(line.clients), peers: String(line.peers), http: String(line.http) };
+          this.advertisedNow = { clients: String(line.clients), peers: String(line.peers), http: String(line.http) };
+          const reached = (address: string) => this.reachable(address);
+          const { clients, peers, http } = this.advertisedNow;
+          this.listening = { clients: reached(clients), peers: reached(peers), http: reached(http) };
           resolve(this.listening);
         }
       });

@@ -1,5 +1,27 @@
+import type { ChatMessage } from '@meshchat/protocol';
 import { describe, expect, it } from 'vitest';
-import { connectClient, startNode, type TestNode, waitFor, waitForFullMesh } from '../../../test/harness/index.js';
+import {
+  connectClient,
+  type LoggedNode,
+  readStoreContents,
+  startFaultyCluster,
+  startNode,
+  type TestNode,
+  waitFor,
+  waitForFullMesh,
+  waitForMemberState,
+  waitForViews,
+} from '../../../test/harness/index.js';
+import {
+  CLUSTER_CONFIG,
+  idKey,
+  joinedClient,
+  RoomWatcher,
+  type Sent,
+  sendBurst,
+  storedIds,
+  vectorsAgree,
+} from './cluster-helpers.js';
 
 const ROOM = 'general';
 const KEEP = 40;
@@ -61,5 +83,93 @@ describe('retention', () => {
     await watcher.client.join(ROOM);
     await sender.client.send(ROOM, 'after');
     await waitFor(() => watcher.messages.some((m) => m.text === 'after'), 'the new message on the late node');
+  });
+});
+
+describe('retention on both sides of a partition', () => {
+  // Only BUSY has a limit: a per-room policy, the other room keeps everything.
+  const BUSY = 'busy';
+  const QUIET = 'quiet';
+  const config = {
+    ...CLUSTER_CONFIG,
+    limits: { ratePerSec: 10_000, rateBurst: 10_000 },
+    retention: { rooms: { [BUSY]: { maxMessages: KEEP } }, sweepMs: 100 },
+  };
+
+  /** Ids of the newest KEEP messages among `messages`, in history order. */
+  function newest(messages: readonly ChatMessage[]): string[] {
+    const unique = new Map(messages.map((m) => [idKey(m), m]));
+    return [...unique.values()]
+      .sort((a, b) => a.hlc - b.hlc || (a.origin < b.origin ? -1 : a.origin > b.origin ? 1 : a.seq - b.seq))
+      .slice(-KEEP)
+      .map(idKey);
+  }
+
+  it('each side trims on its own while apart; after the heal every LMDB store holds the same kept ids, floors and vectors: the newest messages of all sent, the same ones trimmed everywhere', async () => {
+    const { nodes, faults } = await startFaultyCluster(3, { config });
+    const [n1, n2, n3] = nodes as [LoggedNode, LoggedNode, LoggedNode];
+    await waitForFullMesh(nodes);
+    // Each message reaches the watchers of its side live, before any sweep trims it, so
+    // together they saw every message sent, with its hlc.
+    const watchers = await Promise.all(nodes.map((n) => RoomWatcher.open(n, `w${n.nodeId}`, BUSY)));
+    const senders = await Promise.all(nodes.map((n) => joinedClient(n, `s${n.nodeId}`, BUSY)));
+    for (const sender of senders) await sender.client.join(QUIET);
+    const sendEach = async (counts: readonly number[], room: string, label: string): Promise<Sent[]> =>
+      (await Promise.all(senders.map((s, i) => sendBurst(s.client, room, counts[i] ?? 0, label)))).flat();
+
+    const quiet = await sendEach([10, 10, 10], QUIET, 'kept');
+    await sendEach([30, 30, 30], BUSY, 'together');
+    const keptBusy = (node: LoggedNode) => storedIds(node, BUSY);
+    await waitFor(
+      async () => (await Promise.all(nodes.map(keptBusy))).every((ids) => ids.length === KEEP),
+      `every node to trim ${BUSY} to ${KEEP} messages`,
+    );
+
+    faults.isolate('n3', ['n1', 'n2']);
+    await waitForMemberState([n1, n2], 'n3', ['dead']);
+    await waitForMemberState([n3], 'n1', ['dead']);
+    await waitForMemberState([n3], 'n2', ['dead']);
+    const majority = await sendEach([40, 40, 0], BUSY, 'apart');
+    const minority = await sendEach([0, 0, 60], BUSY, 'alone');
+    // Both sides trim what they hold, and keep different messages.
+    const majorityIds = new Set(majority.map((s) => idKey(s.id)));
+    const minorityIds = new Set(minority.map((s) => idKey(s.id)));
+    await waitFor(async () => {
+      const [k1, k2, k3] = await Promise.all(nodes.map(keptBusy));
+      return (
+        [k1, k2].every((k) => k?.length === KEEP && k.every((id) => majorityIds.has(id))) &&
+        k3?.length === KEEP &&
+        k3.every((id) => minorityIds.has(id))
+      );
+    }, 'each side to keep only its newest messages');
+
+    faults.rejoin('n3', ['n1', 'n2']);
+    await waitForFullMesh(nodes);
+    for (const room of [BUSY, QUIET]) {
+      await waitForViews(nodes, (views) => vectorsAgree(views, room), `equal vectors of ${room} on every node`);
+    }
+    const expected = newest(watchers.flatMap((w) => w.messages));
+    const sortedExpected = [...expected].sort();
+    let kept: string[][] = [];
+    await waitFor(async () => {
+      kept = await Promise.all(nodes.map(keptBusy));
+      return kept.every((ids) => ids.length === KEEP && ids.every((id, i) => id === sortedExpected[i]));
+    }, `every node to keep the ${KEEP} newest messages of both sides`).catch((err: Error) => {
+      throw new Error(`${err.message}; kept ${JSON.stringify(kept)}, expected ${JSON.stringify(sortedExpected)}`);
+    });
+
+    await Promise.all(nodes.map((n) => n.stop()));
+    const stores = await Promise.all(nodes.map((n) => readStoreContents(n.dataDir)));
+    for (const [i, node] of nodes.entries()) {
+      const store = stores[i];
+      expect(store?.[BUSY]?.history, `${BUSY} history index on ${node.nodeId}`).toEqual(expected);
+      expect(store?.[BUSY]?.ids, `${BUSY} message records on ${node.nodeId}`).toEqual(sortedExpected);
+      expect(store?.[QUIET]?.ids, `${QUIET} on ${node.nodeId}: nothing trimmed`).toEqual(
+        quiet.map((s) => idKey(s.id)).sort(),
+      );
+      expect(store?.[QUIET]?.floors, `${QUIET} floors on ${node.nodeId}`).toEqual({});
+      // Same vectors and floors: the same messages trimmed on every node.
+      expect(store, `the store of ${node.nodeId}`).toEqual(stores[0]);
+    }
   });
 });
