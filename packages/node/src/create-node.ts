@@ -12,6 +12,8 @@ import { type HttpServer, listenHttp } from './http/http-server.js';
 import { AntiEntropy } from './replication/anti-entropy.js';
 import { OriginRecovery } from './replication/origin-recovery.js';
 import { Replicator } from './replication/replicator.js';
+import { StoredAcks } from './replication/stored-acks.js';
+import { WriteQuorum } from './replication/write-quorum.js';
 import { LmdbStore } from './store/lmdb-store.js';
 import { MemoryStore } from './store/memory-store.js';
 import type { MessageStore } from './store/message-store.js';
@@ -118,6 +120,7 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
       onLinkDown: (nodeId) => {
         membership.onLinkDown(nodeId);
         antiEntropy.forget(nodeId);
+        quorum.onLinkDown(nodeId);
       },
       onFrame: (nodeId, frame, raw) => {
         membership.heardFrom(nodeId);
@@ -139,6 +142,9 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
     log,
   });
 
+  const quorum = new WriteQuorum({ ackReplicas: config.ackReplicas, reachablePeers: () => mesh.linkedPeers });
+  const storedAcks = new StoredAcks({ send: (nodeId, frame) => mesh.send(nodeId, frame), defer: setImmediate });
+
   // A gap on a link asks that peer for a round of anti-entropy, at most once a second.
   const lastSyncRequest = new Map<string, number>();
   const replicator = new Replicator({
@@ -148,6 +154,8 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
       if (message.origin === config.nodeId) recovery.onStored();
       chat.deliverReplicated(message, encoded);
     },
+    onStored: (from, message) =>
+      storedAcks.add(from, message.room, message.origin, store.highestSeq(message.room, message.origin)),
     requestSync: (nodeId) => {
       const now = Date.now();
       if ((lastSyncRequest.get(nodeId) ?? 0) > now - 1000) return;
@@ -176,6 +184,7 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
     newSessionId: randomUUID,
     cluster: {
       publish: (_message, encoded) => mesh.broadcastEncoded(encoded),
+      whenReplicated: (room, seq) => quorum.whenReplicated(room, seq),
       isDead: (nodeId) => membership.get(nodeId)?.state === 'dead',
       presenceChanged: (delta: PresenceDelta) =>
         mesh.broadcastEncoded(encodeFrame({ type: 'presence_delta', ...delta })),
@@ -203,8 +212,15 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
         // A relayed message frame is byte for byte the frame local clients get.
         return replicator.receive(nodeId, message, raw);
       }
+      case 'stored':
+        for (const ack of frame.acks) if (ack.origin === recovery.origin) quorum.onHeld(nodeId, ack.room, ack.seq);
+        return;
       case 'sync_vectors':
         recovery.onPeerVectors(frame.rooms);
+        for (const [room, vector] of Object.entries(frame.rooms)) {
+          const held = vector[recovery.origin];
+          if (held !== undefined) quorum.onHeld(nodeId, room, held);
+        }
         return antiEntropy.onVectors(nodeId, frame);
       case 'sync_batch':
         return replicator.receiveBatch(nodeId, frame);
@@ -232,6 +248,7 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
       rooms: roomVectors(store),
       replication: {
         heldBack: replicator.heldBack,
+        awaitingReplicas: quorum.waitingCount,
         antiEntropyBacklog: antiEntropy.backlog,
         antiEntropySent: antiEntropy.sent,
       },
