@@ -94,6 +94,7 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
         chat.directory.dropNode(member.nodeId);
         antiEntropy.forget(member.nodeId);
       }
+      chat.clusterChanged();
     },
     log,
   });
@@ -174,6 +175,10 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
     log,
     now: Date.now,
     newSessionId: randomUUID,
+    setTimer: (task, ms) => {
+      const timer = setTimeout(task, ms).unref();
+      return () => clearTimeout(timer);
+    },
     cluster: {
       publish: (_message, encoded) => mesh.broadcastEncoded(encoded),
       isDead: (nodeId) => membership.get(nodeId)?.state === 'dead',
