@@ -152,7 +152,8 @@ describe('terminal client against a node', () => {
     expect(beforeJoin).toMatch(/alice: one\n.*alice: two\n.*alice: three\n/);
 
     bob.type('/history 2');
-    await bob.waitForOutput('last 2 messages of #general');
+    // The header and each message are separate writes: wait for the last one.
+    await bob.waitForOutput(/last 2 messages of #general[^\n]*\n(.*\n){2}/);
     expect(bob.after('last 2 messages of #general')).toMatch(/^[^\n]*\n.*alice: two\n.*alice: three\n/);
   });
 
