@@ -1,5 +1,5 @@
 import { connect, type Socket } from 'node:net';
-import { encodeFrame, FrameDecoder, type ServerFrame, serverFrameSchemas } from '@meshchat/protocol';
+import { encodeFrame, FrameDecoder, PROTOCOL_VERSION, type ServerFrame, serverFrameSchemas } from '@meshchat/protocol';
 import { onCleanup } from './cleanup.js';
 import { waitFor } from './wait.js';
 
@@ -44,7 +44,7 @@ export class RawConnection {
   }
 
   async hello(nick: string, clientId = `raw-${nick}`): Promise<void> {
-    this.sendFrame({ type: 'hello', version: 1, nick, clientId });
+    this.sendFrame({ type: 'hello', version: PROTOCOL_VERSION, nick, clientId });
     await this.waitForFrame('welcome');
   }
 

@@ -18,6 +18,7 @@ import { ChatClientError } from './errors.js';
 import { Outbox } from './outbox.js';
 import { PendingRequests, type RequestFrame } from './pending-requests.js';
 import { RoomCursors } from './room-cursors.js';
+import { SeenPosition } from './seen-position.js';
 import { ServerList } from './server-list.js';
 import type { Transport, TransportConnection } from './transport.js';
 
@@ -51,9 +52,11 @@ export interface ConnectedInfo {
   nodeId: string;
   server: string;
   sessionId: string;
-  /** Set after a reconnect: from noticing the loss to being back in every room. */
+  /** Set after a reconnect: from noticing the loss to being back in every room and the inbox. */
   failoverMs?: number;
-  /** Messages missed while away and delivered by the resume. */
+  /** Set after a reconnect: the connection lost, which node it was and why. */
+  lost?: DisconnectedInfo;
+  /** Room and direct messages missed while away and delivered by the resume. */
   caughtUp: number;
 }
 export interface DisconnectedInfo {
@@ -64,7 +67,10 @@ export interface DisconnectedInfo {
 export interface ReconnectingInfo {
   attempt: number;
   delayMs: number;
+  /** The server the next attempt goes to. */
   server: string;
+  /** Why the connection, or the attempt before this one, ended. */
+  reason: string;
 }
 
 export interface ChatClientEvents {
@@ -82,6 +88,11 @@ export interface ChatClientEvents {
 
 // Errors at hello that another node would answer the same way; retrying cannot help.
 const FINAL_CODES = new Set(['INVALID_NICK', 'NICK_TAKEN', 'VERSION_MISMATCH', 'SESSION_REPLACED']);
+
+// After close() says bye, how long the node has to close the connection before the
+// client does: the bye tells nodes to announce this client's leaves at once rather than
+// hold its presence for a resume, and a node that does not answer cannot hold close().
+const BYE_TIMEOUT_MS = 1000;
 
 const DEFAULTS = {
   pingMs: 1000,
@@ -102,10 +113,14 @@ interface Link {
   rejoins: Set<number>;
   // Messages the rejoins delivered that the client had missed.
   caughtUp: number;
-  // Every room caught up and the outbox resent: new sends may go straight out.
+  // The hello carried an inbox cursor and the replay of direct messages is not complete.
+  isReplayingInbox: boolean;
+  // Every room and the inbox caught up, the outbox resent: new sends may go straight out.
   isResumed: boolean;
   closeReason?: string;
   finalError?: ChatClientError;
+  closed: Promise<void>;
+  markClosed(): void;
 }
 
 /**
@@ -121,11 +136,13 @@ export class BaseChatClient extends Emitter<ChatClientEvents> {
   };
   private readonly servers: ServerList;
   private readonly cursors = new RoomCursors();
+  // Where the client is in its inbox of direct messages; set by the first welcome.
+  private inbox: SeenPosition | undefined;
   private readonly outbox = new Outbox();
   private readonly requests: PendingRequests;
   private link: Link | undefined;
   private attempt = 0;
-  private lostAt: number | undefined;
+  private lost: (DisconnectedInfo & { at: number }) | undefined;
   private isClosed = false;
   private firstConnect: { resolve(): void; reject(err: ChatClientError): void; failures: string[] } | undefined;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -247,9 +264,15 @@ export class BaseChatClient extends Emitter<ChatClientEvents> {
     return reply.members;
   }
 
-  /** Stops for good; unsettled calls reject with CLOSED. */
+  /**
+   * Stops for good; unsettled calls reject with CLOSED. Says bye to the node, so the
+   * cluster announces the leave at once instead of waiting for a resume.
+   */
   async close(): Promise<void> {
-    this.stop('closed by the application');
+    const link = this.link;
+    if (this.isClosed) return;
+    this.stop('closed by the application', { sayBye: true });
+    if (link?.welcome) await link.closed;
   }
 
   private request(build: (reqId: number) => RequestFrame): Promise<ServerFrame> {
@@ -271,6 +294,10 @@ export class BaseChatClient extends Emitter<ChatClientEvents> {
   private dial(): void {
     this.retryTimer = undefined;
     const server = this.servers.next();
+    let markClosed = () => {};
+    const closed = new Promise<void>((resolve) => {
+      markClosed = resolve;
+    });
     const link: Link = {
       server,
       connection: undefined as unknown as TransportConnection,
@@ -278,7 +305,10 @@ export class BaseChatClient extends Emitter<ChatClientEvents> {
       lastHeardAt: Date.now(),
       rejoins: new Set(),
       caughtUp: 0,
+      isReplayingInbox: false,
       isResumed: false,
+      closed,
+      markClosed,
     };
     this.link = link;
     this.dialTimer = setTimeout(
@@ -288,8 +318,18 @@ export class BaseChatClient extends Emitter<ChatClientEvents> {
     try {
       link.connection = this.options.transport.open(server, {
         onOpen: () => {
+          // With an inbox cursor (from the second connection on) the node replays the
+          // direct messages sent while the client was away before any live one.
+          const inbox = this.inbox?.cursor;
+          link.isReplayingInbox = inbox !== undefined;
           link.connection.write(
-            encodeFrame({ type: 'hello', version: PROTOCOL_VERSION, nick: this.nick, clientId: this.clientId }),
+            encodeFrame({
+              type: 'hello',
+              version: PROTOCOL_VERSION,
+              nick: this.nick,
+              clientId: this.clientId,
+              ...(inbox === undefined ? {} : { inbox }),
+            }),
           );
         },
         onData: (chunk) => this.onData(link, chunk),
@@ -306,7 +346,7 @@ export class BaseChatClient extends Emitter<ChatClientEvents> {
   }
 
   private onData(link: Link, chunk: Uint8Array): void {
-    if (link !== this.link) return;
+    if (link !== this.link || this.isClosed) return;
     link.lastHeardAt = Date.now();
     const { frames, error } = link.decoder.push(chunk);
     for (const frame of frames) this.onFrame(link, frame);
@@ -319,10 +359,13 @@ export class BaseChatClient extends Emitter<ChatClientEvents> {
         return this.onWelcome(link, frame);
       case 'message':
         return this.deliver(frame);
-      case 'direct': {
-        const { type: _, ...direct } = frame;
-        return this.emit('direct', direct);
-      }
+      case 'direct':
+        return this.deliverDirect(link, frame);
+      case 'inbox_replayed':
+        return this.onInboxReplayed(link, frame);
+      case 'servers':
+        if (this.options.discoverServers) this.servers.learn(frame.servers);
+        return;
       case 'presence': {
         const { type: _, ...presence } = frame;
         return this.emit('presence', presence);
@@ -350,6 +393,28 @@ export class BaseChatClient extends Emitter<ChatClientEvents> {
     if (this.cursors.has(message.room) && this.cursors.accept(message)) this.emit('message', message);
   }
 
+  // The inbox cursor drops a direct message shown already: replayed and also delivered
+  // live, or resent to another node under a new id.
+  private deliverDirect(link: Link, frame: ServerFrameOf<'direct'>): void {
+    const { type: _, ...direct } = frame;
+    const { origin, seq } = direct.id;
+    if (!this.inbox?.accept({ origin, seq, from: direct.from, clientMsgId: direct.clientMsgId })) return;
+    if (link.isReplayingInbox) link.caughtUp++;
+    this.emit('direct', direct);
+  }
+
+  private onInboxReplayed(link: Link, frame: ServerFrameOf<'inbox_replayed'>): void {
+    const inbox = this.inbox;
+    if (!inbox || !link.isReplayingInbox) return;
+    inbox.advanceTo(frame.cursor);
+    if (!frame.complete) {
+      link.connection.write(encodeFrame({ type: 'inbox', cursor: inbox.cursor }));
+      return;
+    }
+    link.isReplayingInbox = false;
+    this.finishResume(link);
+  }
+
   private onErrorFrame(link: Link, frame: ServerFrameOf<'error'>): void {
     const error = new ChatClientError(frame.code, frame.message);
     if (frame.fatal) {
@@ -365,6 +430,8 @@ export class BaseChatClient extends Emitter<ChatClientEvents> {
     clearTimeout(this.dialTimer);
     link.welcome = welcome;
     this.attempt = 0;
+    // A client's first session starts from the inbox as it is: older DMs are not replayed.
+    this.inbox ??= new SeenPosition(welcome.inbox);
     if (this.options.discoverServers) this.servers.learn(welcome.servers);
     this.startPings(link);
     this.firstConnect?.resolve();
@@ -427,18 +494,24 @@ export class BaseChatClient extends Emitter<ChatClientEvents> {
   }
 
   private finishResume(link: Link): void {
-    if (link.rejoins.size > 0 || link !== this.link || !link.welcome || link.isResumed) return;
+    if (link.rejoins.size > 0 || link.isReplayingInbox) return;
+    if (link !== this.link || !link.welcome || link.isResumed) return;
     link.isResumed = true;
     // Only now is the client back in every room, so resent messages cannot meet NOT_IN_ROOM.
     for (const frame of this.outbox.frames()) link.connection.write(encodeFrame(frame));
-    const failoverMs = this.lostAt === undefined ? undefined : Date.now() - this.lostAt;
-    this.lostAt = undefined;
+    const lost = this.lost;
+    this.lost = undefined;
     this.emit('connected', {
       nodeId: link.welcome.nodeId,
       server: link.server,
       sessionId: link.welcome.sessionId,
       caughtUp: link.caughtUp,
-      ...(failoverMs === undefined ? {} : { failoverMs }),
+      ...(lost === undefined
+        ? {}
+        : {
+            failoverMs: Date.now() - lost.at,
+            lost: { nodeId: lost.nodeId, server: lost.server, reason: lost.reason },
+          }),
     });
   }
 
@@ -456,6 +529,7 @@ export class BaseChatClient extends Emitter<ChatClientEvents> {
   }
 
   private onLinkClosed(link: Link, transportReason: string): void {
+    link.markClosed();
     if (link !== this.link) return;
     this.link = undefined;
     clearTimeout(this.dialTimer);
@@ -466,8 +540,9 @@ export class BaseChatClient extends Emitter<ChatClientEvents> {
     }
     link.rejoins.clear();
     if (link.welcome) {
-      this.lostAt = Date.now();
-      this.emit('disconnected', { nodeId: link.welcome.nodeId, server: link.server, reason });
+      const lost = { nodeId: link.welcome.nodeId, server: link.server, reason };
+      this.lost = { ...lost, at: Date.now() };
+      this.emit('disconnected', lost);
     }
     if (this.isClosed) return;
     if (link.finalError) {
@@ -491,18 +566,25 @@ export class BaseChatClient extends Emitter<ChatClientEvents> {
       }
     }
     const delayMs = backoffDelay(this.attempt++, this.options.backoff, this.options.random);
-    this.emit('reconnecting', { attempt: this.attempt, delayMs, server: this.servers.peek() });
+    this.emit('reconnecting', { attempt: this.attempt, delayMs, server: this.servers.peek(), reason });
     this.retryTimer = setTimeout(() => this.dial(), delayMs);
   }
 
-  private stop(reason: string): void {
+  private stop(reason: string, { sayBye = false } = {}): void {
     if (this.isClosed) return;
     this.isClosed = true;
     clearTimeout(this.retryTimer);
     clearTimeout(this.dialTimer);
     clearInterval(this.pingTimer);
     const link = this.link;
-    if (link) this.drop(link, reason);
+    if (link?.welcome && sayBye) {
+      link.closeReason ??= reason;
+      link.connection.write(encodeFrame({ type: 'bye' }));
+      const timer = setTimeout(() => link.connection.close(), BYE_TIMEOUT_MS);
+      void link.closed.then(() => clearTimeout(timer));
+    } else if (link) {
+      this.drop(link, reason);
+    }
     const error = new ChatClientError('CLOSED', `the client is closed: ${reason}`);
     this.outbox.failAll(error);
     this.requests.rejectAll(error);

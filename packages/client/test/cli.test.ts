@@ -6,12 +6,22 @@ import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { ChatMessage } from '@meshchat/protocol';
 import { describe, expect, it } from 'vitest';
-import { connectClient, onCleanup, startNode, type TestNode, waitFor } from '../../../test/harness/index.js';
+import {
+  connectClient,
+  FaultProxy,
+  onCleanup,
+  startNode,
+  type TestNode,
+  waitFor,
+  waitForFullMesh,
+} from '../../../test/harness/index.js';
+import { ChatApp } from '../src/cli/chat-app.js';
 import { clientIdPath, configDir } from '../src/cli/client-id.js';
 import { parseLine } from '../src/cli/commands.js';
 import { clock, Formatter, nickColor, sanitize, shouldUseColor } from '../src/cli/format.js';
 import { nickFromEnv, parseServers } from '../src/cli/options.js';
 import { Terminal } from '../src/cli/terminal.js';
+import { ChatClient } from '../src/index.js';
 
 const CLI_MAIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 
@@ -142,7 +152,8 @@ describe('terminal client against a node', () => {
     expect(beforeJoin).toMatch(/alice: one\n.*alice: two\n.*alice: three\n/);
 
     bob.type('/history 2');
-    await bob.waitForOutput('last 2 messages of #general');
+    // The header and each message are separate writes: wait for the last one.
+    await bob.waitForOutput(/last 2 messages of #general[^\n]*\n(.*\n){2}/);
     expect(bob.after('last 2 messages of #general')).toMatch(/^[^\n]*\n.*alice: two\n.*alice: three\n/);
   });
 
@@ -499,4 +510,58 @@ describe('Terminal printer on a TTY', () => {
       expect(lines).toEqual(['abcdefghijklmnopqrstuvwxyz01234567!89']);
     },
   );
+
+  it('shows a failover as it happens (the loss, what was caught up, where it went and how long it took) and keeps the half-typed line', async () => {
+    const a = await startNode({ nodeId: 'n1' });
+    const b = await startNode({ nodeId: 'n2', seeds: [a.peerAddress] });
+    await waitForFullMesh([a, b]);
+    const [toA, toB] = [await FaultProxy.start(a.address), await FaultProxy.start(b.address)];
+    const client = new ChatClient({
+      servers: [toA.address, toB.address],
+      nick: 'alice',
+      random: () => 0.999999,
+      discoverServers: false,
+      backoff: { initialMs: 20, maxMs: 50 },
+    });
+    const { screen, input, terminal, settle } = fakeTty(120);
+    const app = new ChatApp({ client, terminal, format: new Formatter({ color: false }), printFatal: () => {} });
+    onCleanup(() => app.quit({ flush: false }));
+    void app.run('general');
+    // The screen without the HH:MM of each line.
+    const shown = () => screen.text.map((line) => line.replace(/^\d\d:\d\d /, ''));
+    const waitForLine = async (matches: (line: string) => boolean, what: string) => {
+      await waitFor(() => shown().some(matches), what).catch((err: Error) => {
+        throw new Error(`${err.message}; the screen shows:\n${shown().join('\n')}`);
+      });
+    };
+    await waitForLine((l) => l.startsWith('* joined #general'), 'alice to join');
+    const bob = await connectClient(b.address, 'bob');
+    await bob.client.join('general');
+    await waitForLine((l) => l.startsWith('* bob (n2) joined'), "bob's join");
+    input.write('half typ');
+    await settle();
+
+    toA.block();
+    toB.block();
+    await waitFor(() => !client.isConnected, 'alice to lose n1');
+    await bob.client.send('general', 'while you were away');
+    await bob.client.dm('alice', 'psst');
+    toB.unblock();
+    const reconnected = new RegExp(`^\\* reconnected to n2 ${toB.address} in \\d+ ms · 2 messages caught up$`);
+    await waitForLine((l) => reconnected.test(l), 'the reconnect line');
+    await settle();
+    const lost = shown().indexOf('* connection to n1 lost (socket closed) · reconnecting…');
+    expect(lost).toBeGreaterThan(0);
+    // Attempts that find both proxies shut say so; the caught-up DM and room message
+    // come from two replays, in either order.
+    const after = shown()
+      .slice(lost + 1)
+      .filter((line) => !line.startsWith('* still reconnecting (socket closed) · trying'));
+    expect(after.slice(0, 2).sort()).toEqual(['[dm] bob: psst', 'bob: while you were away']);
+    expect(after.slice(2)).toEqual([expect.stringMatching(reconnected), '[n2 #general] > half typ']);
+    expect(screen.cursor).toEqual({ row: screen.text.length - 1, col: '[n2 #general] > half typ'.length });
+
+    input.write('ed\r');
+    await waitFor(() => bob.messages.some((m) => m.text === 'half typed'), 'bob to get the finished line');
+  });
 });

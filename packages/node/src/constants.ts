@@ -97,3 +97,10 @@ export const DEFAULT_ACK_REPLICAS = 2;
 // every 2 ms. Under load that caps commits at ~500/s per node instead of one per
 // event-loop turn, halving the node's CPU per message; it adds at most 2 ms to an ack.
 export const DEFAULT_GROUP_COMMIT_MS = 2;
+
+// A client that lost its node is back within about a second (kill -9: the socket closes
+// at once and the next node answers; a hung node: ChatClient's 3 s ping timeout), and
+// even a node declared dead only after deadAfterMs leaves its clients resumed well
+// inside 5 s. So 5 s hides failovers from presence without keeping a client that is
+// really gone listed (and reachable by DM) for long.
+export const DEFAULT_RESUME_GRACE_MS = 5000;

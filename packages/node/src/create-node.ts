@@ -96,6 +96,7 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
         chat.directory.dropNode(member.nodeId);
         antiEntropy.forget(member.nodeId);
       }
+      chat.clusterChanged();
     },
     log,
   });
@@ -182,6 +183,10 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
     log,
     now: Date.now,
     newSessionId: randomUUID,
+    setTimer: (task, ms) => {
+      const timer = setTimeout(task, ms).unref();
+      return () => clearTimeout(timer);
+    },
     cluster: {
       publish: (_message, encoded) => mesh.broadcastEncoded(encoded),
       whenReplicated: (room, seq) => quorum.whenReplicated(room, seq),

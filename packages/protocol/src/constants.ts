@@ -2,7 +2,7 @@
 
 // Bumped whenever a frame changes shape; hello carries it and a mismatch is refused
 // (docs/protocol.md, "Versioning").
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 // A frame starts with its payload length as an unsigned 32-bit big-endian integer.
 export const LENGTH_PREFIX_BYTES = 4;

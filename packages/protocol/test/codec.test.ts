@@ -39,7 +39,10 @@ const chatMessage = {
 };
 
 const clientExamples: { [K in ClientFrame['type']]: ClientFrameOf<K>[] } = {
-  hello: [{ type: 'hello', version: 1, nick: 'alice', clientId: alice.clientId }],
+  hello: [
+    { type: 'hello', version: 2, nick: 'alice', clientId: alice.clientId },
+    { type: 'hello', version: 2, nick: 'alice', clientId: alice.clientId, inbox: { 'node-a': 3, 'node-b': 1 } },
+  ],
   join: [
     { type: 'join', reqId: 1, room: 'general' },
     { type: 'join', reqId: 2, room: 'general', cursor: { 'node-a': 42, 'node-b': 0, 'node-c': 7 } },
@@ -50,6 +53,8 @@ const clientExamples: { [K in ClientFrame['type']]: ClientFrameOf<K>[] } = {
     { type: 'send', room: 'general', text: '', clientMsgId: 'c-7f3a9d:19' },
   ],
   dm: [{ type: 'dm', to: 'bob', text: 'psst', clientMsgId: 'c-7f3a9d:20' }],
+  inbox: [{ type: 'inbox', cursor: { 'node-a': 7 } }],
+  bye: [{ type: 'bye' }],
   history: [
     { type: 'history', reqId: 4, room: 'general', limit: 50 },
     {
@@ -70,12 +75,13 @@ const serverExamples: { [K in ServerFrame['type']]: ServerFrameOf<K>[] } = {
   welcome: [
     {
       type: 'welcome',
-      version: 1,
+      version: 2,
       nodeId: 'node-a',
       sessionId: 's-0b5c1e',
       clientId: alice.clientId,
       nick: 'alice',
       servers: ['10.0.0.1:7001', '10.0.0.2:7001', '[::1]:7003'],
+      inbox: { 'node-b': 12 },
       limits: { maxMessageLength: 4000, idleTimeoutMs: 15000 },
     },
   ],
@@ -109,6 +115,11 @@ const serverExamples: { [K in ServerFrame['type']]: ServerFrameOf<K>[] } = {
       sentAt: t0,
     },
   ],
+  inbox_replayed: [
+    { type: 'inbox_replayed', cursor: { 'node-a': 7, 'node-b': 2 }, complete: true },
+    { type: 'inbox_replayed', cursor: {}, complete: false },
+  ],
+  servers: [{ type: 'servers', servers: ['10.0.0.1:7001', '10.0.0.4:7001'] }],
   history_reply: [
     { type: 'history_reply', reqId: 4, room: 'general', messages: [chatMessage], hasMore: true },
     { type: 'history_reply', reqId: 5, room: 'general', messages: [], hasMore: false },

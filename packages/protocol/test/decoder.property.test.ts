@@ -47,11 +47,16 @@ const nonceFrame = <T extends 'ping' | 'pong'>(type: T) =>
   fc.record({ type: fc.constant(type), nonce: fc.maxSafeInteger() });
 
 const clientFrame: fc.Arbitrary<ClientFrame> = fc.oneof(
-  fc.record({ type: fc.constant('hello'), version: fc.integer(), nick: id, clientId: id }),
+  fc.record(
+    { type: fc.constant('hello'), version: fc.integer(), nick: id, clientId: id, inbox: cursor },
+    { requiredKeys: ['type', 'version', 'nick', 'clientId'] },
+  ),
   fc.record({ type: fc.constant('join'), reqId: nat, room: id, cursor }, { requiredKeys: ['type', 'reqId', 'room'] }),
   fc.record({ type: fc.constant('leave'), reqId: nat, room: id }),
   fc.record({ type: fc.constant('send'), room: id, text, clientMsgId: id }),
   fc.record({ type: fc.constant('dm'), to: id, text, clientMsgId: id }),
+  fc.record({ type: fc.constant('inbox'), cursor }),
+  fc.record({ type: fc.constant('bye') }),
   fc.record(
     {
       type: fc.constant('history'),
@@ -77,6 +82,7 @@ const serverFrame: fc.Arbitrary<ServerFrame> = fc.oneof(
     clientId: id,
     nick: id,
     servers: fc.array(fc.string(), { maxLength: 4 }),
+    inbox: cursor,
     limits: fc.record({
       maxMessageLength: fc.integer({ min: 1, max: 1 << 20 }),
       idleTimeoutMs: fc.integer({ min: 1, max: 1 << 20 }),
@@ -104,6 +110,8 @@ const serverFrame: fc.Arbitrary<ServerFrame> = fc.oneof(
     clientMsgId: id,
     sentAt: nat,
   }),
+  fc.record({ type: fc.constant('inbox_replayed'), cursor, complete: fc.boolean() }),
+  fc.record({ type: fc.constant('servers'), servers: fc.array(fc.string(), { maxLength: 4 }) }),
   fc.record({
     type: fc.constant('history_reply'),
     reqId: nat,

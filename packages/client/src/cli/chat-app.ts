@@ -140,7 +140,7 @@ export class ChatApp {
       this.lost = lost;
       this.updatePrompt();
     });
-    client.on('reconnecting', ({ attempt, delayMs, server }) => {
+    client.on('reconnecting', ({ attempt, delayMs, server, reason }) => {
       if (this.isClosing) return;
       if (this.lost) {
         const { nodeId, reason } = this.lost;
@@ -152,7 +152,8 @@ export class ChatApp {
       // without filling the screen.
       const isPowerOfTwo = (attempt & (attempt - 1)) === 0;
       if (!this.hasConnected || attempt < 2 || !isPowerOfTwo) return;
-      this.print(format.info(`still reconnecting · trying ${server} in ${delayMs} ms (attempt ${attempt})`));
+      const why = sanitize(reason);
+      this.print(format.info(`still reconnecting (${why}) · trying ${server} in ${delayMs} ms (attempt ${attempt})`));
     });
     client.on('error', (error) => {
       // Before the start is done, main reports the reason once, on stderr.

@@ -3,7 +3,7 @@ import {
   type ClientFrame,
   type ClientFrameOf,
   type ErrorCode,
-  type Member,
+  encodeFrame,
   type MessageId,
   type PeerFrameOf,
   PROTOCOL_VERSION,
@@ -16,9 +16,11 @@ import type { NodeConfig } from '../config/schema.js';
 import { ChatError } from '../errors.js';
 import type { MessageStore } from '../store/message-store.js';
 import { type ClientLink, ClientSession } from './client-session.js';
-import { inboxRoom, LocalRooms, mergeSummaries } from './local-rooms.js';
+import { InboxPosition } from './inbox-position.js';
+import { directFrame, inboxRoom, LocalRooms } from './local-rooms.js';
 import { MessageIntake, type OriginGate } from './message-intake.js';
-import { isNewer, PresenceDirectory } from './presence-directory.js';
+import { isNewer, PresenceDirectory, type RemotePresenceChange } from './presence-directory.js';
+import { localSource, PresenceView, peerSource } from './presence-view.js';
 import { advanceCursor, newestWithinBudget, oldestWithinBudget } from './reply-budget.js';
 import { checkNick, checkRoom, checkText, nickKey } from './rules.js';
 import { TokenBucket } from './token-bucket.js';
@@ -41,16 +43,20 @@ export interface ClusterPort {
   clientAddresses(): string[];
 }
 
+/** Runs `task` once after `ms`; the function returned cancels it. */
+export type SetTimer = (task: () => void, ms: number) => () => void;
+
 export interface ChatServiceDeps {
   nodeId: string;
   /** Local messages wait until this node knows its origin id (OriginRecovery). */
   gate: OriginGate;
-  config: Pick<NodeConfig, 'limits' | 'historyOnJoin'>;
+  config: Pick<NodeConfig, 'limits' | 'historyOnJoin' | 'resumeGraceMs'>;
   store: MessageStore;
   cluster: ClusterPort;
   log: Logger;
   now: () => number;
   newSessionId: () => string;
+  setTimer: SetTimer;
 }
 
 type Ref = { reqId?: number; clientMsgId?: string };
@@ -67,6 +73,10 @@ export class ChatService {
   private readonly intake: MessageIntake;
   /** Sessions on the other nodes, as they report them. */
   readonly directory: PresenceDirectory;
+  // Who is in which room as this node's clients are told, with the grace for resumes.
+  private readonly view: PresenceView;
+  // The client addresses last told to clients, to push only a change.
+  private toldServers = '';
   // This node's presence version (see PresenceVersion): start time, then one per change.
   private readonly presenceEpoch: number;
   private presenceVersion = 0;
@@ -82,8 +92,13 @@ export class ChatService {
       },
       whenReplicated: (room, seq) => deps.cluster.whenReplicated(room, seq),
     });
+    this.view = new PresenceView({
+      graceMs: deps.config.resumeGraceMs,
+      announce: (room, event, member) => this.local.announce(room, event, member),
+      setTimer: deps.setTimer,
+    });
     this.directory = new PresenceDirectory({
-      onChange: (room, event, member) => this.local.announce(room, event, member),
+      onChange: (change) => this.remotePresenceChanged(change),
       isDead: (nodeId) => deps.cluster.isDead(nodeId),
     });
     this.presenceEpoch = deps.now();
@@ -182,17 +197,35 @@ export class ChatService {
     this.closeWithError(session, 'SLOW_CONSUMER', `outbound buffer exceeded ${limit} bytes; read faster or reconnect`);
   }
 
-  /** The connection is gone; forget the session and tell its rooms and peers. */
+  /**
+   * The connection is gone; forget the session. Unless the client said bye, its rooms
+   * are not left but held for a resume (PresenceView): peers get one `offline` and
+   * hold them too.
+   */
   close(session: ClientSession): void {
     if (!this.sessions.delete(session)) return;
     session.isClosed = true;
     const identity = session.identity;
     if (!identity) return;
     if (this.byNick.get(nickKey(identity.nick)) === session) this.byNick.delete(nickKey(identity.nick));
-    for (const room of [...session.rooms]) this.leaveRoom(session, room);
+    for (const room of [...session.rooms]) this.local.remove(room, session);
     this.local.unregisterClient(session);
+    this.view.offline(localSource(session.sessionId), identity.clientId, { isGoodbye: session.hasSaidBye });
     this.presenceChanged({ event: 'offline', ...identity });
     this.deps.log.info(session.describe(), 'client disconnected');
+  }
+
+  /**
+   * Membership changed: when the client addresses of the live nodes did, every client
+   * is told, so its failover list holds nodes that joined after it connected.
+   */
+  clusterChanged(): void {
+    const servers = this.deps.cluster.clientAddresses();
+    const told = [...servers].sort().join(' ');
+    if (told === this.toldServers) return;
+    this.toldServers = told;
+    const bytes = encodeFrame({ type: 'servers', servers });
+    for (const session of this.sessions) if (session.isReady) session.link.sendEncoded(bytes);
   }
 
   /** Drops sessions that have sent nothing (not even a ping) within the idle timeout. */
@@ -214,6 +247,7 @@ export class ChatService {
     for (const session of [...this.sessions]) {
       this.closeWithError(session, 'SHUTTING_DOWN', 'the node is shutting down; connect to another node');
     }
+    this.view.clear();
   }
 
   private dispatch(session: ClientSession, frame: ClientFrame): void {
@@ -224,6 +258,8 @@ export class ChatService {
       return this.hello(session, frame);
     }
     if (frame.type === 'hello') throw new ChatError('UNEXPECTED_FRAME', 'hello was already received', true);
+    // Not rate limited: a goodbye must get through even from a client that is throttled.
+    if (frame.type === 'bye') return this.bye(session);
     if (!session.bucket.tryTake()) {
       const { ratePerSec, rateBurst } = this.deps.config.limits;
       throw new ChatError('RATE_LIMITED', `more than ${ratePerSec} frames/s (burst ${rateBurst}); slow down`);
@@ -237,19 +273,23 @@ export class ChatService {
         return this.send(session, frame);
       case 'dm':
         return this.directMessage(session, frame);
+      case 'inbox':
+        if (!session.inbox?.isReplaying) {
+          throw new ChatError('UNEXPECTED_FRAME', 'inbox frame when no inbox replay is under way', true);
+        }
+        session.inbox.advanceTo(frame.cursor);
+        return this.replayInbox(session);
       case 'history':
         return this.history(session, frame);
-      case 'rooms': {
-        const rooms = mergeSummaries(this.local.counts(), this.directory.roomCounts());
-        return session.link.send({ type: 'rooms_reply', reqId: frame.reqId, rooms });
-      }
+      case 'rooms':
+        return session.link.send({ type: 'rooms_reply', reqId: frame.reqId, rooms: this.view.rooms() });
       case 'who':
         checkRoom(frame.room);
         return session.link.send({
           type: 'who_reply',
           reqId: frame.reqId,
           room: frame.room,
-          members: this.members(frame.room),
+          members: this.view.members(frame.room),
         });
     }
   }
@@ -273,8 +313,13 @@ export class ChatService {
     }
     const identity = { clientId: frame.clientId, nick: frame.nick };
     session.identity = identity;
+    const inboxVector = this.deps.store.versionVector(inboxRoom(identity.clientId));
+    // Registered in the same step as the vector is read: a direct message committed
+    // from here on is past it and is delivered (or replayed) to this session.
+    session.inbox = frame.inbox ? InboxPosition.resuming(frame.inbox) : InboxPosition.live(inboxVector);
     this.byNick.set(nickKey(frame.nick), session);
     this.local.registerClient(session);
+    this.view.online(localSource(session.sessionId), session.member(this.deps.nodeId));
     this.presenceChanged({ event: 'online', ...identity });
     this.deps.log.info(session.describe(), 'client connected');
     const { maxMessageLength, idleTimeoutMs } = this.deps.config.limits;
@@ -285,8 +330,38 @@ export class ChatService {
       sessionId: session.sessionId,
       ...identity,
       servers: this.deps.cluster.clientAddresses(),
+      inbox: inboxVector,
       limits: { maxMessageLength, idleTimeoutMs },
     });
+    if (frame.inbox) this.replayInbox(session);
+  }
+
+  /**
+   * Sends a resuming session the next page of direct messages its inbox position has
+   * not seen, then `inbox_replayed`. The page that completes the replay lets live
+   * direct messages flow in the same step as it is read, so none falls in between.
+   */
+  private replayInbox(session: ClientSession): void {
+    const { identity, inbox } = session;
+    if (!identity || !inbox) return;
+    const room = inboxRoom(identity.clientId);
+    const missed = this.deps.store.after(room, inbox.position);
+    const page = oldestWithinBudget(missed);
+    for (const message of page) {
+      inbox.replayed(message);
+      session.link.send(directFrame(message, identity.nick));
+    }
+    const complete = page.length === missed.length;
+    if (complete) inbox.goLive(this.deps.store.versionVector(room));
+    session.link.send({ type: 'inbox_replayed', cursor: inbox.position, complete });
+  }
+
+  /** The client leaves for good: its rooms are left at once and the connection closed. */
+  private bye(session: ClientSession): void {
+    session.hasSaidBye = true;
+    for (const room of [...session.rooms]) this.leaveRoom(session, room);
+    session.link.closeWith();
+    this.close(session);
   }
 
   /**
@@ -304,7 +379,7 @@ export class ChatService {
       const page = oldestWithinBudget(missed);
       if (page.length < missed.length) {
         const cursor = advanceCursor(frame.cursor, page);
-        session.link.send({ ...reply, members: this.members(room), history: page, cursor, complete: false });
+        session.link.send({ ...reply, members: this.view.members(room), history: page, cursor, complete: false });
         return;
       }
       history = missed;
@@ -313,18 +388,15 @@ export class ChatService {
     }
     this.enterRoom(session, room);
     const cursor = this.deps.store.versionVector(room);
-    session.link.send({ ...reply, members: this.members(room), history, cursor, complete: true });
-  }
-
-  private members(room: string): Member[] {
-    const local = [...this.local.members(room)].map((s) => s.member(this.deps.nodeId));
-    return [...local, ...this.directory.members(room)];
+    session.link.send({ ...reply, members: this.view.members(room), history, cursor, complete: true });
   }
 
   private enterRoom(session: ClientSession, room: string): void {
-    if (!this.local.add(room, session)) return;
+    if (session.rooms.has(room)) return;
     const member = session.member(this.deps.nodeId);
-    this.local.announce(room, 'joined', member, session);
+    // Announced before the session is in the room: it is not told of its own join.
+    this.view.joined(localSource(session.sessionId), room, member);
+    this.local.add(room, session);
     this.presenceChanged({ event: 'joined', clientId: member.clientId, nick: member.nick, room });
   }
 
@@ -337,7 +409,7 @@ export class ChatService {
   private leaveRoom(session: ClientSession, room: string): void {
     if (!this.local.remove(room, session)) return;
     const member = session.member(this.deps.nodeId);
-    this.local.announce(room, 'left', member);
+    this.view.left(localSource(session.sessionId), member.clientId, room);
     this.presenceChanged({ event: 'left', clientId: member.clientId, nick: member.nick, room });
   }
 
@@ -349,7 +421,9 @@ export class ChatService {
 
   private directMessage(session: ClientSession, frame: ClientFrameOf<'dm'>): void {
     checkText(frame.text, this.deps.config.limits.maxMessageLength);
-    const recipient = this.byNick.get(nickKey(frame.to))?.identity ?? this.directory.findByNick(frame.to);
+    // A recipient that is failing over (gone within resumeGraceMs) is still found: the
+    // message waits in its inbox and is replayed when it resumes.
+    const recipient = this.byNick.get(nickKey(frame.to))?.identity ?? this.view.findByNick(frame.to);
     if (!recipient) throw new ChatError('NO_SUCH_USER', `no user "${frame.to}" is connected`);
     this.acceptAndAck(session, inboxRoom(recipient.clientId), frame.text, frame.clientMsgId);
   }
@@ -377,6 +451,20 @@ export class ChatService {
     const messages = newestWithinBudget(page.messages);
     const hasMore = page.hasMore || messages.length < page.messages.length;
     session.link.send({ type: 'history_reply', reqId: frame.reqId, room: frame.room, messages, hasMore });
+  }
+
+  private remotePresenceChanged(change: RemotePresenceChange): void {
+    const source = peerSource(change.member.nodeId);
+    switch (change.event) {
+      case 'online':
+        return this.view.online(source, change.member);
+      case 'offline':
+        return this.view.offline(source, change.member.clientId, { isGoodbye: false });
+      case 'joined':
+        return this.view.joined(source, change.room, change.member);
+      case 'left':
+        return this.view.left(source, change.member.clientId, change.room);
+    }
   }
 
   private presenceChanged(change: PresenceChange): void {

@@ -1,4 +1,5 @@
 import type { Member, ServerFrame } from '@meshchat/protocol';
+import type { InboxPosition } from './inbox-position.js';
 import type { TokenBucket } from './token-bucket.js';
 
 /** What the chat layer needs from a client connection; sockets stay in transport. */
@@ -20,6 +21,10 @@ export interface Identity {
 export class ClientSession {
   identity: Identity | undefined;
   readonly rooms = new Set<string>();
+  // Set at hello: where the session is in its inbox of direct messages.
+  inbox: InboxPosition | undefined;
+  // The client said bye: its leaves are announced at once, with no grace for a resume.
+  hasSaidBye = false;
   isClosed = false;
 
   constructor(

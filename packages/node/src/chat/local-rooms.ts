@@ -1,4 +1,4 @@
-import { type ChatMessage, encodeFrame, type Member, type RoomSummary } from '@meshchat/protocol';
+import { type ChatMessage, encodeFrame, type Member, type ServerFrameOf } from '@meshchat/protocol';
 import type { ClientSession } from './client-session.js';
 
 /** Rooms that hold a user's direct messages are named after the recipient's clientId. */
@@ -40,11 +40,6 @@ export class LocalRooms {
     return this.rooms.get(room) ?? new Set();
   }
 
-  /** Local member counts per room. */
-  counts(): Map<string, number> {
-    return new Map([...this.rooms].map(([name, members]) => [name, members.size]));
-  }
-
   registerClient(session: ClientSession): void {
     const clientId = session.identity?.clientId;
     if (clientId === undefined) return;
@@ -71,23 +66,21 @@ export class LocalRooms {
       for (const member of this.members(message.room)) member.link.sendEncoded(bytes);
       return;
     }
-    const { room, origin, seq, ...rest } = message;
     for (const session of this.byClientId.get(recipient) ?? []) {
-      const to = session.identity?.nick ?? '';
-      session.link.send({ type: 'direct', id: { room, origin, seq }, to, ...rest });
+      // A session replaying its inbox gets this message from the replay instead.
+      if (session.inbox?.takeLive(message)) session.link.send(directFrame(message, session.identity?.nick ?? ''));
     }
   }
 
   /** Tells a room's local members that someone joined or left. */
-  announce(room: string, event: 'joined' | 'left', member: Member, except?: ClientSession): void {
+  announce(room: string, event: 'joined' | 'left', member: Member): void {
     const bytes = encodeFrame({ type: 'presence', room, event, member });
-    for (const session of this.members(room)) if (session !== except) session.link.sendEncoded(bytes);
+    for (const session of this.members(room)) session.link.sendEncoded(bytes);
   }
 }
 
-/** Rooms with their member counts across the cluster, sorted by name. */
-export function mergeSummaries(...counts: Map<string, number>[]): RoomSummary[] {
-  const total = new Map<string, number>();
-  for (const map of counts) for (const [name, n] of map) total.set(name, (total.get(name) ?? 0) + n);
-  return [...total].map(([name, members]) => ({ name, members })).sort((a, b) => a.name.localeCompare(b.name));
+/** A message of an inbox room as its recipient gets it. */
+export function directFrame(message: ChatMessage, to: string): ServerFrameOf<'direct'> {
+  const { room, origin, seq, ...rest } = message;
+  return { type: 'direct', id: { room, origin, seq }, to, ...rest };
 }

@@ -1,5 +1,4 @@
 import type { Member, PeerFrameOf, PresenceVersion } from '@meshchat/protocol';
-import { nickKey } from './rules.js';
 
 type Snapshot = PeerFrameOf<'presence_snapshot'>;
 type Delta = PeerFrameOf<'presence_delta'>;
@@ -14,10 +13,13 @@ interface NodePresence extends PresenceVersion {
   sessions: Map<string, RemoteSession>;
 }
 
-export type PresenceListener = (room: string, event: 'joined' | 'left', member: Member) => void;
+/** A change to another node's sessions: one came or went, or entered or left a room. */
+export type RemotePresenceChange =
+  | { event: 'online' | 'offline'; member: Member }
+  | { event: 'joined' | 'left'; room: string; member: Member };
 
 export interface PresenceDirectoryDeps {
-  onChange: PresenceListener;
+  onChange: (change: RemotePresenceChange) => void;
   /** Whether this node holds `nodeId` dead: copies of its presence are then refused. */
   isDead: (nodeId: string) => boolean;
 }
@@ -49,11 +51,20 @@ export class PresenceDirectory {
     const before = known?.sessions ?? new Map<string, RemoteSession>();
     for (const [clientId, old] of before) {
       const now = sessions.get(clientId);
-      for (const room of old.rooms) if (!now?.rooms.has(room)) this.deps.onChange(room, 'left', member(old, owner));
+      if (!now) {
+        this.deps.onChange({ event: 'offline', member: member(old, owner) });
+        continue;
+      }
+      for (const room of old.rooms) {
+        if (!now.rooms.has(room)) this.deps.onChange({ event: 'left', room, member: member(old, owner) });
+      }
     }
     for (const [clientId, now] of sessions) {
       const old = before.get(clientId);
-      for (const room of now.rooms) if (!old?.rooms.has(room)) this.deps.onChange(room, 'joined', member(now, owner));
+      if (!old) this.deps.onChange({ event: 'online', member: member(now, owner) });
+      for (const room of now.rooms) {
+        if (!old?.rooms.has(room)) this.deps.onChange({ event: 'joined', room, member: member(now, owner) });
+      }
     }
   }
 
@@ -75,13 +86,13 @@ export class PresenceDirectory {
     return follows;
   }
 
-  /** A node was declared dead: its clients leave every room. */
+  /** A node was declared dead: its clients went away with it (and may resume elsewhere). */
   dropNode(nodeId: string): void {
     const presence = this.byNode.get(nodeId);
     if (!presence) return;
     this.byNode.delete(nodeId);
     for (const session of presence.sessions.values()) {
-      for (const room of session.rooms) this.deps.onChange(room, 'left', member(session, nodeId));
+      this.deps.onChange({ event: 'offline', member: member(session, nodeId) });
     }
   }
 
@@ -102,35 +113,6 @@ export class PresenceDirectory {
     return { type: 'presence_snapshot', nodeId, epoch: presence.epoch, version: presence.version, sessions };
   }
 
-  members(room: string): Member[] {
-    const found: Member[] = [];
-    for (const [nodeId, presence] of this.byNode) {
-      for (const session of presence.sessions.values())
-        if (session.rooms.has(room)) found.push(member(session, nodeId));
-    }
-    return found;
-  }
-
-  findByNick(nick: string): Member | undefined {
-    const key = nickKey(nick);
-    for (const [nodeId, presence] of this.byNode) {
-      for (const session of presence.sessions.values())
-        if (nickKey(session.nick) === key) return member(session, nodeId);
-    }
-    return undefined;
-  }
-
-  /** Member counts per room across the other nodes. */
-  roomCounts(): Map<string, number> {
-    const counts = new Map<string, number>();
-    for (const presence of this.byNode.values()) {
-      for (const session of presence.sessions.values()) {
-        for (const room of session.rooms) counts.set(room, (counts.get(room) ?? 0) + 1);
-      }
-    }
-    return counts;
-  }
-
   clientCount(nodeId: string): number {
     return this.byNode.get(nodeId)?.sessions.size ?? 0;
   }
@@ -139,26 +121,35 @@ export class PresenceDirectory {
     const existing = sessions.get(delta.clientId);
     switch (delta.event) {
       case 'online':
-        if (!existing) sessions.set(delta.clientId, { clientId: delta.clientId, nick: delta.nick, rooms: new Set() });
+        this.sessionOf(owner, sessions, delta);
         return;
       case 'offline':
         if (!existing) return;
         sessions.delete(delta.clientId);
-        for (const room of existing.rooms) this.deps.onChange(room, 'left', member(existing, owner));
+        this.deps.onChange({ event: 'offline', member: member(existing, owner) });
         return;
       case 'joined': {
-        const session = existing ?? { clientId: delta.clientId, nick: delta.nick, rooms: new Set<string>() };
-        sessions.set(delta.clientId, session);
+        const session = this.sessionOf(owner, sessions, delta);
         if (delta.room === undefined || session.rooms.has(delta.room)) return;
         session.rooms.add(delta.room);
-        this.deps.onChange(delta.room, 'joined', member(session, owner));
+        this.deps.onChange({ event: 'joined', room: delta.room, member: member(session, owner) });
         return;
       }
       case 'left':
         if (!existing || delta.room === undefined || !existing.rooms.delete(delta.room)) return;
-        this.deps.onChange(delta.room, 'left', member(existing, owner));
+        this.deps.onChange({ event: 'left', room: delta.room, member: member(existing, owner) });
         return;
     }
+  }
+
+  // The session a delta is about, reported online if it is new to us.
+  private sessionOf(owner: string, sessions: Map<string, RemoteSession>, delta: Delta): RemoteSession {
+    const existing = sessions.get(delta.clientId);
+    if (existing) return existing;
+    const session: RemoteSession = { clientId: delta.clientId, nick: delta.nick, rooms: new Set() };
+    sessions.set(delta.clientId, session);
+    this.deps.onChange({ event: 'online', member: member(session, owner) });
+    return session;
   }
 }
 

@@ -12,6 +12,7 @@ import {
   DEFAULT_MAX_OUTBOUND_BYTES,
   DEFAULT_RATE_BURST,
   DEFAULT_RATE_PER_SEC,
+  DEFAULT_RESUME_GRACE_MS,
   DEFAULT_RETENTION_SWEEP_MS,
   DEFAULT_SUSPECT_AFTER_MS,
 } from '../constants.js';
@@ -79,6 +80,9 @@ export const NodeConfig = z.strictObject({
   limits: LimitsConfig.default(LimitsConfig.parse({})),
   heartbeat: HeartbeatConfig.default(HeartbeatConfig.parse({})),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  // A client gone without a goodbye stays present, and can be sent direct messages,
+  // this long: one that fails over and resumes within it shows no leave or join.
+  resumeGraceMs: z.int().min(0).max(600_000).default(DEFAULT_RESUME_GRACE_MS),
 });
 
 /** A validated node configuration, with every default filled in. */

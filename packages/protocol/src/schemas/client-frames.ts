@@ -11,6 +11,10 @@ export const HelloFrame = z.object({
   version: z.number().int(),
   nick: Nick,
   clientId: ClientId,
+  // On a reconnect: the client's inbox cursor (origin -> last seq of the direct messages
+  // it has shown). The node then replays what the cursor has not seen before any live
+  // direct message, in pages pulled with `inbox`. Absent: direct messages flow live at once.
+  inbox: Cursor.optional(),
 });
 
 export const JoinFrame = z.object({
@@ -37,6 +41,12 @@ export const DmFrame = z.object({
   clientMsgId: ClientMsgId,
 });
 
+// The next page of an inbox replay, after `inbox_replayed` said more remain.
+export const InboxFrame = z.object({ type: z.literal('inbox'), cursor: Cursor });
+
+// The client is leaving for good: its leaves are announced at once, not held for a resume.
+export const ByeFrame = z.object({ type: z.literal('bye') });
+
 export const HistoryFrame = z.object({
   type: z.literal('history'),
   reqId: RequestId,
@@ -61,6 +71,8 @@ export const clientFrameSchemas = {
   leave: LeaveFrame,
   send: SendFrame,
   dm: DmFrame,
+  inbox: InboxFrame,
+  bye: ByeFrame,
   history: HistoryFrame,
   rooms: RoomsFrame,
   who: WhoFrame,

@@ -29,6 +29,9 @@ export const WelcomeFrame = z.object({
   nick: Nick,
   // Client addresses ("host:port") of the cluster's nodes, for failover.
   servers: z.array(z.string()),
+  // The client's inbox position on this node as the session started: a client with no
+  // inbox cursor yet starts from it, so a later resume replays only what came after.
+  inbox: Cursor,
   // The node's limits, so a client can check input before sending it.
   limits: z.object({
     maxMessageLength: z.number().int().min(1),
@@ -60,8 +63,9 @@ export const AckFrame = z.object({ type: z.literal('ack'), clientMsgId: ClientMs
 
 export const MessageFrame = ChatMessage.extend({ type: z.literal('message') });
 
-// A direct message delivered to its recipient (and echoed to the sender's other
-// sessions in later versions). `id` lives in the recipient's private inbox room.
+// A direct message delivered to its recipient, live or replayed after a reconnect.
+// `id` lives in the recipient's private inbox room; the recipient's inbox cursor is
+// built from these ids.
 export const DirectFrame = z.object({
   type: z.literal('direct'),
   id: MessageId,
@@ -72,6 +76,20 @@ export const DirectFrame = z.object({
   clientMsgId: ClientMsgId,
   sentAt: EpochMs,
 });
+
+// Ends one page of an inbox replay (the `direct` frames before it). `cursor`: how far
+// the replay went. While `complete` is false the node holds live direct messages back
+// and the client pulls the next page with `inbox`; the page that completes the replay
+// lets them flow in the same step, so none falls between replay and live delivery.
+export const InboxReplayedFrame = z.object({
+  type: z.literal('inbox_replayed'),
+  cursor: Cursor,
+  complete: z.boolean(),
+});
+
+// The client addresses of the cluster's live nodes changed (a node joined or died):
+// the same list as in welcome, pushed so failover reaches nodes added since.
+export const ServersFrame = z.object({ type: z.literal('servers'), servers: z.array(z.string()) });
 
 export const HistoryReplyFrame = z.object({
   type: z.literal('history_reply'),
@@ -120,6 +138,8 @@ export const serverFrameSchemas = {
   ack: AckFrame,
   message: MessageFrame,
   direct: DirectFrame,
+  inbox_replayed: InboxReplayedFrame,
+  servers: ServersFrame,
   history_reply: HistoryReplyFrame,
   rooms_reply: RoomsReplyFrame,
   who_reply: WhoReplyFrame,
