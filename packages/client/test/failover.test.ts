@@ -213,6 +213,26 @@ describe('a client starting while most of its seeds are down', () => {
   });
 });
 
+describe('a client that knows one seed', () => {
+  it('learns the other nodes from its welcome and fails over to one of them when its seed is killed', async () => {
+    const nodes = await startProcessCluster(3, { config: NODE_CONFIG });
+    const [n1] = nodes as [NodeProcess];
+    await waitForFullMesh(nodes);
+    const client = await LoadClient.open('solo', [n1.addresses.clients]);
+    expect([...client.client.knownServers].sort()).toEqual(nodes.map((n) => n.addresses.clients).sort());
+    await client.join('lobby');
+    const before = client.send('lobby');
+    await waitFor(() => before.id !== undefined, 'the first send to be acked');
+
+    await n1.kill();
+    await waitUntilMovedOff([client], n1);
+    const after = client.send('lobby');
+    await waitFor(() => after.id !== undefined, 'a send after the failover to be acked');
+    await waitForEveryMessage([client]);
+    expect(checkDelivery([client]).problems).toEqual([]);
+  });
+});
+
 /** Kolmogorov-Smirnov distance between samples in [0, 1) and the uniform distribution on it. */
 function distanceFromUniform(samples: readonly number[]): number {
   const sorted = [...samples].sort((a, b) => a - b);
