@@ -117,6 +117,12 @@ export class Mesh {
     const dial = this.dials.get(address) ?? { attempt: 0, notBefore: 0, inFlight: false, isDead };
     this.dials.set(address, dial);
     if (isDead && !dial.isDead) dial.notBefore = now + DEAD_PEER_RETRY_MS;
+    if (!isDead && dial.isDead) {
+      // Alive again (it refuted the verdict): dial it as any live member from now on,
+      // not at the pace set when it was declared dead.
+      dial.notBefore = 0;
+      dial.attempt = 0;
+    }
     dial.isDead = isDead;
     if (dial.inFlight || dial.notBefore > now) return;
     dial.inFlight = true;
