@@ -11,17 +11,8 @@ import { benchNodeSettings } from './node-settings.js';
 import { type BenchOptions, parseOptions, USAGE, UsageError } from './options.js';
 import { NODE_MAIN, PROFILE_ROOT } from './paths.js';
 import { summariseProfiles } from './profile-summary.js';
-import {
-  printDetection,
-  printFanoutFailure,
-  printFanoutHeader,
-  printFanoutStep,
-  printHeader,
-  printIdle,
-  printProfile,
-  printSummary,
-  type RunResults,
-} from './report.js';
+import { printDetection, printHeader, printIdle, printProfile, printSummary, type RunResults } from './report.js';
+import { printFanoutFailure, printFanoutHeader, printFanoutStep } from './report-fanout.js';
 import { loadAverage, machineInfo } from './system.js';
 import { runDetectionTrials } from './workloads/failure-detection.js';
 import { checkIdleLimits, runIdleMemory } from './workloads/idle-memory.js';

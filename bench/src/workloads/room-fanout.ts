@@ -66,6 +66,11 @@ export async function runRoomFanout(options: FanoutOptions): Promise<FanoutStep[
   return steps;
 }
 
+/** The clean step of the highest rate, if any. */
+export function highestClean(steps: FanoutStep[]): FanoutStep | undefined {
+  return steps.filter((s) => s.isClean).sort((a, b) => b.rate - a.rate)[0];
+}
+
 async function runStep(rate: number, options: FanoutOptions): Promise<FanoutStep> {
   const cluster = await BenchCluster.start({
     size: CLUSTER_SIZE,
