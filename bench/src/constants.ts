@@ -69,12 +69,35 @@ export const MESH_TIMEOUT_MS = 15_000;
 // A node given SIGTERM drains its sessions and, with --cpu-prof, writes its profile.
 export const NODE_STOP_TIMEOUT_MS = 10_000;
 
-// Targets on a 2-core machine (issue 3 "Benchmark", design.md "Performance"), printed
-// beside the measured figures in the summary.
+// Durable history (issue 4). History is filled through clients as fast as the acks
+// allow: FILL_PUBLISHERS clients, one room each, FILL_WINDOW sends unacked per client
+// (1,000 in flight: deep enough that every group commit carries many messages).
+export const FILL_PUBLISHERS = 10;
+export const FILL_WINDOW = 100;
+// At the LMDB fan-out rates (~4,000 msgs/s clean) 100,000 messages take under a minute;
+// past this the fill stops and the scenario works with what was acked.
+export const FILL_TIMEOUT_MS = 120_000;
+
+// Catch-up: the stopped node of three misses this many messages (issue 4).
+export const CATCHUP_MESSAGES = 100_000;
+// The restarted node's GET /cluster is polled this often while it catches up.
+export const CATCHUP_POLL_MS = 20;
+// Far above the time 100,000 messages take even at 5,000 msgs/s: past it, "not caught up".
+export const CATCHUP_TIMEOUT_MS = 120_000;
+// Survivors hold the same vectors once their acks are in (ackReplicas 2); this only
+// bounds a relay that lags, and the wait for all three after a fill.
+export const CONVERGE_TIMEOUT_MS = 30_000;
+
+// Store size: bytes on disk after this many 100-byte messages (issue 4).
+export const STORESIZE_MESSAGES = 100_000;
+
+// Targets on a 2-core machine (issue 3 "Benchmark", issue 4 "Durable history",
+// design.md "Performance"), printed beside the measured figures in the summary.
 export const TARGETS = {
   cleanRate: 16_000,
   p99At4000Ms: 20,
   cpuPerDeliveryUs: 5,
   hungDetectionMs: 3000,
   idleBytesPerClient: 20 * 1024,
+  catchupPerSec: 100_000,
 } as const;

@@ -13,10 +13,13 @@ import { NODE_MAIN, PROFILE_ROOT } from './paths.js';
 import { summariseProfiles } from './profile-summary.js';
 import { printDetection, printHeader, printIdle, printProfile, printSummary, type RunResults } from './report.js';
 import { printFanoutFailure, printFanoutHeader, printFanoutStep } from './report-fanout.js';
+import { printCatchup, printStoreSize } from './report-history.js';
 import { loadAverage, machineInfo } from './system.js';
+import { runCatchup } from './workloads/catchup.js';
 import { runDetectionTrials } from './workloads/failure-detection.js';
 import { checkIdleLimits, runIdleMemory } from './workloads/idle-memory.js';
 import { runRoomFanout } from './workloads/room-fanout.js';
+import { runStoreSize } from './workloads/store-size.js';
 
 const PROFILE_TOP = 20;
 
@@ -57,6 +60,14 @@ async function run(options: BenchOptions): Promise<void> {
   if (options.scenarios.includes('idle')) {
     results.idle = await runIdleMemory(options.idleClients, settings);
     printIdle(results.idle);
+  }
+  if (options.scenarios.includes('catchup')) {
+    results.catchup = await runCatchup(settings);
+    printCatchup(results.catchup);
+  }
+  if (options.scenarios.includes('storesize')) {
+    results.storesize = await runStoreSize(settings);
+    printStoreSize(results.storesize);
   }
   if (profileDir && results.fanout) printProfile(summariseProfiles(profileDir, PROFILE_TOP), profileDir);
   results.loadAverageAtEnd = loadAverage();

@@ -1,7 +1,13 @@
 import { parseArgs } from 'node:util';
-import { DEFAULT_DETECTION_TRIALS, DEFAULT_IDLE_CLIENTS, DEFAULT_RATES, DEFAULT_STEP_SECONDS } from './constants.js';
+import {
+  CATCHUP_MESSAGES,
+  DEFAULT_DETECTION_TRIALS,
+  DEFAULT_IDLE_CLIENTS,
+  DEFAULT_RATES,
+  DEFAULT_STEP_SECONDS,
+} from './constants.js';
 
-export const SCENARIOS = ['fanout', 'detection', 'idle'] as const;
+export const SCENARIOS = ['fanout', 'detection', 'idle', 'catchup', 'storesize'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
@@ -17,7 +23,12 @@ export interface BenchOptions {
 
 export const USAGE = `Usage: pnpm bench [options]
 
-  --scenarios LIST    which to run, of ${SCENARIOS.join(',')} (default: all)
+  --scenarios LIST    which to run (default: all, about 12 minutes); each on fresh nodes:
+                        fanout     room fan-out at rising rates (~4 min)
+                        detection  failure detection, kill -9 and SIGSTOP (~1 min)
+                        idle       RSS per idle connection (~20 s)
+                        catchup    a node that missed ${CATCHUP_MESSAGES.toLocaleString('en-US')} messages catches up by anti-entropy (~1 min)
+                        storesize  LMDB bytes on disk per 100-byte message (~1 min)
   --rates LIST        fan-out aggregate publish rates in msgs/s (default: ${DEFAULT_RATES.join(',')})
   --duration S        seconds per fan-out rate (default: ${DEFAULT_STEP_SECONDS})
   --trials N          failure-detection trials per signal (default: ${DEFAULT_DETECTION_TRIALS})
@@ -31,6 +42,7 @@ Examples:
   pnpm bench --rates 1000,4000 --duration 5
   pnpm bench --scenarios fanout --rates 16000 --cpu-prof
   pnpm bench --scenarios fanout --set store=memory
+  pnpm bench --scenarios catchup,storesize
 `;
 
 export class UsageError extends Error {
@@ -47,9 +59,10 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
   }
   const { values } = parsed;
   if (values.help) return undefined;
+  const rates = values.rates ? list(values.rates, '--rates').map((r) => positive(r, '--rates')) : undefined;
   return {
     scenarios: values.scenarios ? list(values.scenarios, '--scenarios').map(scenario) : [...SCENARIOS],
-    rates: values.rates ? list(values.rates, '--rates').map((r) => positive(r, '--rates')) : DEFAULT_RATES,
+    rates: rates ?? DEFAULT_RATES,
     durationS: values.duration ? positive(values.duration, '--duration') : DEFAULT_STEP_SECONDS,
     trials: values.trials ? positive(values.trials, '--trials', true) : DEFAULT_DETECTION_TRIALS,
     idleClients: values['idle-clients']

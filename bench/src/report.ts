@@ -2,11 +2,14 @@ import { CLIENT_PING_MS, CLUSTER_SIZE, DETECTION_POLL_MS, TARGETS } from './cons
 import { fixed, int, kib, mib, ms, out, type SummaryLine, verdict } from './format.js';
 import type { BenchNodeSettings } from './node-settings.js';
 import type { ProfileSummary } from './profile-summary.js';
+import { historySummaryLines } from './report-history.js';
 import { median } from './stats.js';
 import type { MachineInfo } from './system.js';
+import type { CatchupResult } from './workloads/catchup.js';
 import type { DetectionTrial } from './workloads/failure-detection.js';
 import type { IdleMemoryResult } from './workloads/idle-memory.js';
 import { type FanoutStep, highestClean } from './workloads/room-fanout.js';
+import type { StoreSizeResult } from './workloads/store-size.js';
 
 // Everything the bench prints: each figure beside the workload that produced it, so a
 // number read alone can still be compared, and a summary against the targets.
@@ -90,6 +93,8 @@ export interface RunResults {
   fanout?: FanoutStep[];
   detection?: DetectionTrial[];
   idle?: IdleMemoryResult;
+  catchup?: CatchupResult;
+  storesize?: StoreSizeResult;
 }
 
 export function printSummary(results: RunResults): void {
@@ -149,6 +154,7 @@ export function printSummary(results: RunResults): void {
       verdict(results.idle.bytesPerClient < TARGETS.idleBytesPerClient),
     ]);
   }
+  lines.push(...historySummaryLines(results));
   const width = Math.max(...lines.map(([figure]) => figure.length));
   for (const [figure, target, met] of lines) out(`  ${figure.padEnd(width)}  target ${target.padEnd(16)} ${met}`);
 }
