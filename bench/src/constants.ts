@@ -88,6 +88,19 @@ export const CATCHUP_TIMEOUT_MS = 120_000;
 // bounds a relay that lags, and the wait for all three after a fill.
 export const CONVERGE_TIMEOUT_MS = 30_000;
 
+// History query: the last HISTORY_PAGE messages of a room of HISTORY_MESSAGES (issue 4),
+// written into the node's store before it starts, HISTORY_FILL_BATCH appends a commit.
+export const HISTORY_MESSAGES = 1_000_000;
+export const HISTORY_FILL_BATCH = 10_000;
+// The fill takes about 30 s on this machine; this only bounds a filler that hangs.
+export const HISTORY_FILL_TIMEOUT_MS = 300_000;
+export const HISTORY_PAGE = 50;
+// Sequential requests, each measured; the warm-up ones (V8 compiling the node's query
+// path and the client's) are not.
+export const HISTORY_QUERIES = 2000;
+export const JOIN_QUERIES = 1000;
+export const HISTORY_WARMUP_QUERIES = 200;
+
 // Store size: bytes on disk after this many 100-byte messages (issue 4).
 export const STORESIZE_MESSAGES = 100_000;
 
@@ -100,4 +113,5 @@ export const TARGETS = {
   hungDetectionMs: 3000,
   idleBytesPerClient: 20 * 1024,
   catchupPerSec: 100_000,
+  historyP99Ms: 5,
 } as const;

@@ -13,10 +13,11 @@ import { NODE_MAIN, PROFILE_ROOT } from './paths.js';
 import { summariseProfiles } from './profile-summary.js';
 import { printDetection, printHeader, printIdle, printProfile, printSummary, type RunResults } from './report.js';
 import { printFanoutFailure, printFanoutHeader, printFanoutStep } from './report-fanout.js';
-import { printCatchup, printStoreSize } from './report-history.js';
+import { printCatchup, printHistory, printStoreSize } from './report-history.js';
 import { loadAverage, machineInfo } from './system.js';
 import { runCatchup } from './workloads/catchup.js';
 import { runDetectionTrials } from './workloads/failure-detection.js';
+import { runHistoryQueries } from './workloads/history-query.js';
 import { checkIdleLimits, runIdleMemory } from './workloads/idle-memory.js';
 import { runRoomFanout } from './workloads/room-fanout.js';
 import { runStoreSize } from './workloads/store-size.js';
@@ -64,6 +65,10 @@ async function run(options: BenchOptions): Promise<void> {
   if (options.scenarios.includes('catchup')) {
     results.catchup = await runCatchup(settings);
     printCatchup(results.catchup);
+  }
+  if (options.scenarios.includes('history')) {
+    results.history = await runHistoryQueries(settings);
+    printHistory(results.history);
   }
   if (options.scenarios.includes('storesize')) {
     results.storesize = await runStoreSize(settings);

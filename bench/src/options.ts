@@ -5,9 +5,11 @@ import {
   DEFAULT_IDLE_CLIENTS,
   DEFAULT_RATES,
   DEFAULT_STEP_SECONDS,
+  HISTORY_MESSAGES,
+  HISTORY_PAGE,
 } from './constants.js';
 
-export const SCENARIOS = ['fanout', 'detection', 'idle', 'catchup', 'storesize'] as const;
+export const SCENARIOS = ['fanout', 'detection', 'idle', 'catchup', 'history', 'storesize'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
@@ -28,6 +30,7 @@ export const USAGE = `Usage: pnpm bench [options]
                         detection  failure detection, kill -9 and SIGSTOP (~1 min)
                         idle       RSS per idle connection (~20 s)
                         catchup    a node that missed ${CATCHUP_MESSAGES.toLocaleString('en-US')} messages catches up by anti-entropy (~1 min)
+                        history    last ${HISTORY_PAGE} of a ${HISTORY_MESSAGES.toLocaleString('en-US')}-message room: history and join latency (~1 min)
                         storesize  LMDB bytes on disk per 100-byte message (~1 min)
   --rates LIST        fan-out aggregate publish rates in msgs/s (default: ${DEFAULT_RATES.join(',')})
   --duration S        seconds per fan-out rate (default: ${DEFAULT_STEP_SECONDS})
@@ -42,7 +45,7 @@ Examples:
   pnpm bench --rates 1000,4000 --duration 5
   pnpm bench --scenarios fanout --rates 16000 --cpu-prof
   pnpm bench --scenarios fanout --set store=memory
-  pnpm bench --scenarios catchup,storesize
+  pnpm bench --scenarios catchup,history,storesize
 `;
 
 export class UsageError extends Error {

@@ -1,11 +1,22 @@
-import { CATCHUP_POLL_MS, CLUSTER_SIZE, FILL_PUBLISHERS, FILL_WINDOW, TARGETS, TEXT_BYTES } from './constants.js';
+import {
+  CATCHUP_POLL_MS,
+  CLUSTER_SIZE,
+  FILL_PUBLISHERS,
+  FILL_WINDOW,
+  HISTORY_PAGE,
+  HISTORY_WARMUP_QUERIES,
+  TARGETS,
+  TEXT_BYTES,
+} from './constants.js';
 import type { DiskUsage } from './disk-usage.js';
 import { fixed, int, out, type SummaryLine, size, verdict } from './format.js';
 import type { AckedPublishResult } from './load/acked-publisher.js';
+import type { LatencySummary } from './stats.js';
 import type { CatchupResult } from './workloads/catchup.js';
+import type { HistoryResult } from './workloads/history-query.js';
 import type { StoreSizeResult } from './workloads/store-size.js';
 
-// The durable-history scenarios (issue 4): catch-up, store size.
+// The durable-history scenarios (issue 4): catch-up, history queries, store size.
 
 const FILL_WORKLOAD =
   `${FILL_PUBLISHERS} clients, one room each, spread evenly over the nodes, ${FILL_WINDOW} sends unacked per client ` +
@@ -41,6 +52,22 @@ export function printCatchup(result: CatchupResult): void {
   out();
 }
 
+export function printHistory(result: HistoryResult): void {
+  out(
+    `History queries: one node (LMDB) started on a store holding one room of ${int(result.messages)} ${TEXT_BYTES}-byte ` +
+      `messages (written with the node's store class before it started, in ${fixed(result.fillSeconds, 1)} s); one client ` +
+      `asks, one request at a time, for the newest ${HISTORY_PAGE}, after ${int(HISTORY_WARMUP_QUERIES)} unmeasured ` +
+      'requests of each kind. Latency: request written -> last byte of the reply (its decoding left out).',
+  );
+  out(`  history (limit ${HISTORY_PAGE}): ${latency(result.history)}`);
+  out(`  join with ${HISTORY_PAGE} messages of history (then leave, untimed): ${latency(result.join)}`);
+  out(
+    `  replies checked: ${result.wrong === 0 ? 'every one' : `${int(result.wrong)} NOT`} the room's newest ${HISTORY_PAGE} messages, oldest first`,
+  );
+  out(`  store: ${describeSize(result.store, result.messages)}`);
+  out();
+}
+
 export function printStoreSize(result: StoreSizeResult): void {
   out(
     `Store size: ${CLUSTER_SIZE} nodes (LMDB); ${int(result.fill.sent)} ${TEXT_BYTES}-byte messages through their clients ` +
@@ -56,6 +83,10 @@ export function printStoreSize(result: StoreSizeResult): void {
   out();
 }
 
+const latency = (summary: LatencySummary) =>
+  `p50 ${fixed(summary.p50Ms, 3)} ms, p99 ${fixed(summary.p99Ms, 3)} ms, max ${fixed(summary.maxMs, 2)} ms ` +
+  `(${int(summary.count)} requests)`;
+
 const describeSize = (usage: DiskUsage, messages: number) =>
   `${size(usage.bytes)} in ${usage.files} files (${size(usage.allocatedBytes)} allocated): ` +
   `${int(usage.bytes / messages)} bytes per message (${int(usage.allocatedBytes / messages)} allocated)`;
@@ -65,15 +96,27 @@ function storeBytesPerMessage(result: StoreSizeResult): number {
   return Math.max(...result.nodes.map((n) => n.full.bytes)) / result.messages;
 }
 
-export function historySummaryLines(results: { catchup?: CatchupResult; storesize?: StoreSizeResult }): SummaryLine[] {
+export function historySummaryLines(results: {
+  catchup?: CatchupResult;
+  history?: HistoryResult;
+  storesize?: StoreSizeResult;
+}): SummaryLine[] {
   const lines: SummaryLine[] = [];
-  const { catchup, storesize } = results;
+  const { catchup, history, storesize } = results;
   if (catchup) {
     lines.push([
       `catch-up: ${int(catchup.caughtUp)} messages in ${fixed(catchup.seconds, 2)} s, ${int(catchup.perSecond)} msgs/s` +
         (catchup.isConverged ? '' : ' (did not converge)'),
       `>= ${int(TARGETS.catchupPerSec)} msgs/s`,
       verdict(catchup.isConverged && catchup.perSecond >= TARGETS.catchupPerSec),
+    ]);
+  }
+  if (history) {
+    lines.push([
+      `history: last ${HISTORY_PAGE} of ${int(history.messages)}, p99 ${fixed(history.history.p99Ms, 3)} ms` +
+        (history.wrong > 0 ? ` (${int(history.wrong)} wrong replies)` : ''),
+      `< ${TARGETS.historyP99Ms} ms`,
+      verdict(history.wrong === 0 && history.history.p99Ms < TARGETS.historyP99Ms),
     ]);
   }
   if (storesize) {

@@ -7,6 +7,7 @@ import { median } from './stats.js';
 import type { MachineInfo } from './system.js';
 import type { CatchupResult } from './workloads/catchup.js';
 import type { DetectionTrial } from './workloads/failure-detection.js';
+import type { HistoryResult } from './workloads/history-query.js';
 import type { IdleMemoryResult } from './workloads/idle-memory.js';
 import { type FanoutStep, highestClean } from './workloads/room-fanout.js';
 import type { StoreSizeResult } from './workloads/store-size.js';
@@ -94,6 +95,7 @@ export interface RunResults {
   detection?: DetectionTrial[];
   idle?: IdleMemoryResult;
   catchup?: CatchupResult;
+  history?: HistoryResult;
   storesize?: StoreSizeResult;
 }
 
