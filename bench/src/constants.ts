@@ -104,6 +104,12 @@ export const HISTORY_WARMUP_QUERIES = 200;
 // Store size: bytes on disk after this many 100-byte messages (issue 4).
 export const STORESIZE_MESSAGES = 100_000;
 
+// Durable against memory: the fan-out ladder for each store, from the lowest rate up
+// to the first rate that is not clean (the higher ones would not be either). Finer
+// than DEFAULT_RATES around the clean limits measured so far (LMDB ~4,000, memory
+// ~8,000 msgs/s), so that a 20% difference shows.
+export const DURABLE_RATES = [2000, 3000, 4000, 5000, 6000, 8000, 10_000, 12_000, 16_000];
+
 // Targets on a 2-core machine (issue 3 "Benchmark", issue 4 "Durable history",
 // design.md "Performance"), printed beside the measured figures in the summary.
 export const TARGETS = {
@@ -114,4 +120,6 @@ export const TARGETS = {
   idleBytesPerClient: 20 * 1024,
   catchupPerSec: 100_000,
   historyP99Ms: 5,
+  // The durable store's highest clean fan-out rate, as a share of the memory store's.
+  durableShareOfMemory: 0.8,
 } as const;

@@ -12,10 +12,18 @@ import { type BenchOptions, parseOptions, USAGE, UsageError } from './options.js
 import { NODE_MAIN, PROFILE_ROOT } from './paths.js';
 import { summariseProfiles } from './profile-summary.js';
 import { printDetection, printHeader, printIdle, printProfile, printSummary, type RunResults } from './report.js';
-import { printFanoutFailure, printFanoutHeader, printFanoutStep } from './report-fanout.js';
+import {
+  printDurableHeader,
+  printDurableResult,
+  printDurableStore,
+  printFanoutFailure,
+  printFanoutHeader,
+  printFanoutStep,
+} from './report-fanout.js';
 import { printCatchup, printHistory, printStoreSize } from './report-history.js';
 import { loadAverage, machineInfo } from './system.js';
 import { runCatchup } from './workloads/catchup.js';
+import { runDurableComparison } from './workloads/durable-vs-memory.js';
 import { runDetectionTrials } from './workloads/failure-detection.js';
 import { runHistoryQueries } from './workloads/history-query.js';
 import { checkIdleLimits, runIdleMemory } from './workloads/idle-memory.js';
@@ -73,6 +81,18 @@ async function run(options: BenchOptions): Promise<void> {
   if (options.scenarios.includes('storesize')) {
     results.storesize = await runStoreSize(settings);
     printStoreSize(results.storesize);
+  }
+  if (options.scenarios.includes('durable')) {
+    printDurableHeader(options.durationS);
+    results.durable = await runDurableComparison({
+      rates: options.durableRates,
+      durationS: options.durationS,
+      settings,
+      onStore: printDurableStore,
+      onStep: printFanoutStep,
+      onStepFailed: printFanoutFailure,
+    });
+    printDurableResult(results.durable);
   }
   if (profileDir && results.fanout) printProfile(summariseProfiles(profileDir, PROFILE_TOP), profileDir);
   results.loadAverageAtEnd = loadAverage();

@@ -5,16 +5,19 @@ import {
   DEFAULT_IDLE_CLIENTS,
   DEFAULT_RATES,
   DEFAULT_STEP_SECONDS,
+  DURABLE_RATES,
   HISTORY_MESSAGES,
   HISTORY_PAGE,
 } from './constants.js';
 
-export const SCENARIOS = ['fanout', 'detection', 'idle', 'catchup', 'history', 'storesize'] as const;
+export const SCENARIOS = ['fanout', 'detection', 'idle', 'catchup', 'history', 'storesize', 'durable'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
   scenarios: Scenario[];
   rates: number[];
+  /** The ladder of the durable scenario: --rates when given, else DURABLE_RATES. */
+  durableRates: number[];
   durationS: number;
   trials: number;
   idleClients: number;
@@ -32,8 +35,10 @@ export const USAGE = `Usage: pnpm bench [options]
                         catchup    a node that missed ${CATCHUP_MESSAGES.toLocaleString('en-US')} messages catches up by anti-entropy (~1 min)
                         history    last ${HISTORY_PAGE} of a ${HISTORY_MESSAGES.toLocaleString('en-US')}-message room: history and join latency (~1 min)
                         storesize  LMDB bytes on disk per 100-byte message (~1 min)
-  --rates LIST        fan-out aggregate publish rates in msgs/s (default: ${DEFAULT_RATES.join(',')})
-  --duration S        seconds per fan-out rate (default: ${DEFAULT_STEP_SECONDS})
+                        durable    fan-out with the LMDB store against the memory store (~4 min)
+  --rates LIST        fan-out aggregate publish rates in msgs/s (default: ${DEFAULT_RATES.join(',')};
+                      for durable, each store up to its first unclean rate of ${DURABLE_RATES.join(',')})
+  --duration S        seconds per fan-out rate, fanout and durable (default: ${DEFAULT_STEP_SECONDS})
   --trials N          failure-detection trials per signal (default: ${DEFAULT_DETECTION_TRIALS})
   --idle-clients N    idle connections for the memory figure (default: ${DEFAULT_IDLE_CLIENTS})
   --cpu-prof          run the fan-out nodes under \`node --cpu-prof\` and summarise where their CPU went
@@ -46,6 +51,7 @@ Examples:
   pnpm bench --scenarios fanout --rates 16000 --cpu-prof
   pnpm bench --scenarios fanout --set store=memory
   pnpm bench --scenarios catchup,history,storesize
+  pnpm bench --scenarios durable --duration 5
 `;
 
 export class UsageError extends Error {
@@ -66,6 +72,7 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
   return {
     scenarios: values.scenarios ? list(values.scenarios, '--scenarios').map(scenario) : [...SCENARIOS],
     rates: rates ?? DEFAULT_RATES,
+    durableRates: rates ?? DURABLE_RATES,
     durationS: values.duration ? positive(values.duration, '--duration') : DEFAULT_STEP_SECONDS,
     trials: values.trials ? positive(values.trials, '--trials', true) : DEFAULT_DETECTION_TRIALS,
     idleClients: values['idle-clients']

@@ -9,9 +9,11 @@ import {
   WARMUP_MS,
 } from './constants.js';
 import { fixed, int, out } from './format.js';
+import { COMPARED_STORES, type ComparedStore, type DurableComparison } from './workloads/durable-vs-memory.js';
 import type { FanoutStep } from './workloads/room-fanout.js';
 
-// The room fan-out table: one row per rate, each beside the workload.
+// The room fan-out table: one row per rate, each beside the workload; and the same
+// table twice for the durable scenario, once per store.
 
 const FANOUT_COLUMNS: [string, number][] = [
   ['target/s', 9],
@@ -98,4 +100,25 @@ export function printFanoutStep(step: FanoutStep): void {
 
 export function printFanoutFailure(rate: number, error: Error): void {
   out(`${row([int(rate)])}  failed: ${error.message}`);
+}
+
+export function printDurableHeader(durationS: number): void {
+  out(
+    "Durable against memory store: the room fan-out below, run with the LMDB store (fsync'd group commits) and with the " +
+      'memory store (--set store=memory), each from the lowest rate up to its first rate that is not clean.',
+  );
+  printFanoutWorkload(durationS);
+}
+
+export function printDurableStore(store: ComparedStore): void {
+  out(`  store=${store}:`);
+  printFanoutColumns();
+}
+
+export function printDurableResult({ cleanRate, ratio }: DurableComparison): void {
+  const rates = COMPARED_STORES.map(
+    (store) => `${store} ${cleanRate[store] > 0 ? `${int(cleanRate[store])} msgs/s` : 'none'}`,
+  );
+  out(`  highest clean rate: ${rates.join(', ')}; durable at ${fixed(ratio * 100, 0)}% of memory`);
+  out();
 }

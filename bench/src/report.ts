@@ -6,6 +6,7 @@ import { historySummaryLines } from './report-history.js';
 import { median } from './stats.js';
 import type { MachineInfo } from './system.js';
 import type { CatchupResult } from './workloads/catchup.js';
+import type { DurableComparison } from './workloads/durable-vs-memory.js';
 import type { DetectionTrial } from './workloads/failure-detection.js';
 import type { HistoryResult } from './workloads/history-query.js';
 import type { IdleMemoryResult } from './workloads/idle-memory.js';
@@ -97,6 +98,7 @@ export interface RunResults {
   catchup?: CatchupResult;
   history?: HistoryResult;
   storesize?: StoreSizeResult;
+  durable?: DurableComparison;
 }
 
 export function printSummary(results: RunResults): void {
@@ -157,6 +159,14 @@ export function printSummary(results: RunResults): void {
     ]);
   }
   lines.push(...historySummaryLines(results));
+  if (results.durable) {
+    const { cleanRate, ratio } = results.durable;
+    lines.push([
+      `durable: highest clean rate LMDB ${int(cleanRate.lmdb)}, memory ${int(cleanRate.memory)} msgs/s (${fixed(ratio * 100, 0)}%)`,
+      `>= ${fixed(TARGETS.durableShareOfMemory * 100, 0)}% of memory`,
+      verdict(ratio >= TARGETS.durableShareOfMemory),
+    ]);
+  }
   const width = Math.max(...lines.map(([figure]) => figure.length));
   for (const [figure, target, met] of lines) out(`  ${figure.padEnd(width)}  target ${target.padEnd(16)} ${met}`);
 }

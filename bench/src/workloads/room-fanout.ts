@@ -46,6 +46,8 @@ export interface FanoutOptions {
   durationS: number;
   settings: BenchNodeSettings;
   cpuProfileDir?: string;
+  /** Stop the ladder at the first rate that is not clean (or fails): the rates above it would not be either. */
+  isStoppedByUnclean?: boolean;
   onStep?: (step: FanoutStep) => void;
   /** A step that could not be measured (a generator or node failed); the others still run. */
   onStepFailed?: (rate: number, error: Error) => void;
@@ -59,8 +61,10 @@ export async function runRoomFanout(options: FanoutOptions): Promise<FanoutStep[
       const step = await runStep(rate, options);
       steps.push(step);
       options.onStep?.(step);
+      if (!step.isClean && options.isStoppedByUnclean) break;
     } catch (err) {
       options.onStepFailed?.(rate, err instanceof Error ? err : new Error(String(err)));
+      if (options.isStoppedByUnclean) break;
     }
   }
   return steps;
