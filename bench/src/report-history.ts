@@ -30,6 +30,10 @@ function printFill(fill: AckedPublishResult): void {
   );
 }
 
+// More than a few % means the figure was measured on a busy machine.
+const printOtherCpu = (percent: number) =>
+  out(`  other %cpu meanwhile (everything but the nodes and the bench): ${fixed(percent, 0)}% of one core`);
+
 export function printCatchup(result: CatchupResult): void {
   out(
     `Catch-up: ${CLUSTER_SIZE} nodes; one is stopped (SIGTERM), ${int(result.fill.sent)} ${TEXT_BYTES}-byte messages go through the ` +
@@ -49,6 +53,7 @@ export function printCatchup(result: CatchupResult): void {
     `  the survivors' anti-entropy sent ${int(result.sentByPeers)} messages meanwhile ` +
       `(${fixed(result.sentByPeers / result.caughtUp, 2)} per message caught up)`,
   );
+  printOtherCpu(result.otherCpuPercent);
   out();
 }
 
@@ -64,6 +69,7 @@ export function printHistory(result: HistoryResult): void {
   out(
     `  replies checked: ${result.wrong === 0 ? 'every one' : `${int(result.wrong)} NOT`} the room's newest ${HISTORY_PAGE} messages, oldest first`,
   );
+  printOtherCpu(result.otherCpuPercent);
   out(`  store: ${describeSize(result.store, result.messages)}`);
   out();
 }

@@ -14,7 +14,7 @@ import {
 import { type AckedPublishResult, publishAcked } from '../load/acked-publisher.js';
 import type { BenchNodeSettings } from '../node-settings.js';
 import { heldMessages, isSameHistory, waitUntilConverged } from '../room-vectors.js';
-import { cpuSeconds } from '../system.js';
+import { cpuSeconds, otherCpuMeter } from '../system.js';
 
 const catchupRoomOf = (publisher: number) => `catchup-${publisher}`;
 
@@ -34,6 +34,8 @@ export interface CatchupResult {
   cpuSeconds: number;
   /** Messages the survivors' anti-entropy sent meanwhile: above `caughtUp` when both send the same ranges. */
   sentByPeers: number;
+  /** CPU used meanwhile by everything but the nodes and the bench, % of one core. */
+  otherCpuPercent: number;
 }
 
 /**
@@ -63,8 +65,10 @@ export async function runCatchup(settings: BenchNodeSettings): Promise<CatchupRe
     const node = await cluster.restart(victim.nodeId);
     const listeningAt = performance.now();
     const cpuBefore = cpuSeconds(node.pid);
+    const otherCpu = otherCpuMeter([...cluster.nodes.map((n) => n.pid), process.pid]);
     const progress = await pollUntilSame(node, target, heldBefore, listeningAt);
     const cpu = cpuSeconds(node.pid) - cpuBefore;
+    const otherCpuPercent = otherCpu();
     const caughtUp = progress.held - heldBefore;
     return {
       fill,
@@ -77,6 +81,7 @@ export async function runCatchup(settings: BenchNodeSettings): Promise<CatchupRe
       perSecond: progress.elapsedMs > 0 ? caughtUp / (progress.elapsedMs / 1000) : 0,
       cpuSeconds: cpu,
       sentByPeers: (await antiEntropySent(survivors)) - sentBefore,
+      otherCpuPercent,
     };
   } finally {
     await cluster.stop();

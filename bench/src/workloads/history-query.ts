@@ -16,6 +16,7 @@ import { RawClient } from '../load/raw-client.js';
 import { type BenchNodeSettings, withStore } from '../node-settings.js';
 import { STORE_FILLER } from '../paths.js';
 import { LatencyHistogram, type LatencySummary } from '../stats.js';
+import { otherCpuMeter } from '../system.js';
 
 export const HISTORY_ROOM = 'history';
 
@@ -27,6 +28,8 @@ export interface HistoryResult {
   join: LatencySummary;
   /** Replies that were not the room's newest HISTORY_PAGE messages. */
   wrong: number;
+  /** CPU used during the measured requests by everything but the node and the bench, % of one core. */
+  otherCpuPercent: number;
 }
 
 /**
@@ -72,12 +75,16 @@ export async function runHistoryQueries(settings: BenchNodeSettings): Promise<Hi
     const check = (page: ChatMessage[]) => {
       if (!isNewestPage(page, HISTORY_MESSAGES)) wrong++;
     };
+    const otherCpu = otherCpuMeter([node.pid, process.pid]);
+    const historyLatency = await timeRequests(reader, HISTORY_QUERIES, history, check);
+    const joinLatency = await timeRequests(reader, JOIN_QUERIES, join, check);
     return {
       messages: HISTORY_MESSAGES,
       fillSeconds,
-      history: await timeRequests(reader, HISTORY_QUERIES, history, check),
-      join: await timeRequests(reader, JOIN_QUERIES, join, check),
+      history: historyLatency,
+      join: joinLatency,
       wrong,
+      otherCpuPercent: otherCpu(),
       store: diskUsage(node.dataDir),
     };
   } finally {
