@@ -2,6 +2,7 @@ import {
   CLEAN_MIN_ACHIEVED,
   CLEAN_P99_MS,
   CLUSTER_SIZE,
+  DURABLE_STOP_AFTER_UNCLEAN,
   FANOUT_CLIENTS,
   FANOUT_PUBLISHERS,
   TEXT_BYTES,
@@ -105,7 +106,7 @@ export function printFanoutFailure(rate: number, error: Error): void {
 export function printDurableHeader(durationS: number): void {
   out(
     "Durable against memory store: the room fan-out below, run with the LMDB store (fsync'd group commits) and with the " +
-      'memory store (--set store=memory), each from the lowest rate up to its first rate that is not clean.',
+      `memory store (--set store=memory), each from the lowest rate up until ${DURABLE_STOP_AFTER_UNCLEAN} rates in a row are not clean.`,
   );
   printFanoutWorkload(durationS);
 }
@@ -115,10 +116,20 @@ export function printDurableStore(store: ComparedStore): void {
   printFanoutColumns();
 }
 
-export function printDurableResult({ cleanRate, ratio }: DurableComparison): void {
+export function printDurableResult({ steps, cleanRate, ratio }: DurableComparison): void {
   const rates = COMPARED_STORES.map(
     (store) => `${store} ${cleanRate[store] > 0 ? `${int(cleanRate[store])} msgs/s` : 'none'}`,
   );
   out(`  highest clean rate: ${rates.join(', ')}; durable at ${fixed(ratio * 100, 0)}% of memory`);
+  // Less disturbed by other work than cleanliness: what each delivery cost the nodes.
+  const costs = steps.lmdb.flatMap((durable) => {
+    const memory = steps.memory.find((s) => s.rate === durable.rate);
+    if (!memory) return [];
+    const times = durable.cpuPerDeliveryUs / memory.cpuPerDeliveryUs;
+    return [
+      `${int(durable.rate)}: ${fixed(durable.cpuPerDeliveryUs, 2)} / ${fixed(memory.cpuPerDeliveryUs, 2)} (${fixed(times, 2)}x)`,
+    ];
+  });
+  if (costs.length > 0) out(`  node us/deliv, lmdb / memory, at each rate both ran: ${costs.join('; ')}`);
   out();
 }

@@ -1,3 +1,4 @@
+import { DURABLE_STOP_AFTER_UNCLEAN } from '../constants.js';
 import { type BenchNodeSettings, withStore } from '../node-settings.js';
 import { type FanoutStep, highestClean, runRoomFanout } from './room-fanout.js';
 
@@ -23,8 +24,8 @@ export interface DurableOptions {
 
 /**
  * The room fan-out ladder twice, with the LMDB store (fsync'd group commits) and with
- * the memory store, each up to its first rate that is not clean: what durability costs
- * in sustainable throughput.
+ * the memory store, each until DURABLE_STOP_AFTER_UNCLEAN rates in a row are not clean:
+ * what durability costs in sustainable throughput.
  */
 export async function runDurableComparison(options: DurableOptions): Promise<DurableComparison> {
   const steps = {} as Record<ComparedStore, FanoutStep[]>;
@@ -34,7 +35,7 @@ export async function runDurableComparison(options: DurableOptions): Promise<Dur
       rates: options.rates,
       durationS: options.durationS,
       settings: withStore(options.settings, store),
-      isStoppedByUnclean: true,
+      stopAfterUnclean: DURABLE_STOP_AFTER_UNCLEAN,
       onStep: options.onStep,
       onStepFailed: options.onStepFailed,
     });
