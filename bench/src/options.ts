@@ -28,14 +28,14 @@ export interface BenchOptions {
 
 export const USAGE = `Usage: pnpm bench [options]
 
-  --scenarios LIST    which to run (default: all, about 12 minutes); each on fresh nodes:
+  --scenarios LIST    which to run (default: all, about 11 minutes); each on fresh nodes:
                         fanout     room fan-out at rising rates (~4 min)
                         detection  failure detection, kill -9 and SIGSTOP (~1 min)
                         idle       RSS per idle connection (~20 s)
-                        catchup    a node that missed ${CATCHUP_MESSAGES.toLocaleString('en-US')} messages catches up by anti-entropy (~1 min)
-                        history    last ${HISTORY_PAGE} of a ${HISTORY_MESSAGES.toLocaleString('en-US')}-message room: history and join latency (~1 min)
-                        storesize  LMDB bytes on disk per 100-byte message (~1 min)
-                        durable    fan-out with the LMDB store against the memory store (~4 min)
+                        catchup    a node that missed ${CATCHUP_MESSAGES.toLocaleString('en-US')} messages catches up by anti-entropy (~30 s)
+                        history    last ${HISTORY_PAGE} of a ${HISTORY_MESSAGES.toLocaleString('en-US')}-message room: history and join latency (~45 s)
+                        storesize  LMDB bytes on disk per 100-byte message (~30 s)
+                        durable    fan-out with the LMDB store against the memory store (~3-4 min)
   --rates LIST        fan-out aggregate publish rates in msgs/s (default: ${DEFAULT_RATES.join(',')};
                       for durable, each store up to its first unclean rate of ${DURABLE_RATES.join(',')})
   --duration S        seconds per fan-out rate, fanout and durable (default: ${DEFAULT_STEP_SECONDS})
