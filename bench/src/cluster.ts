@@ -14,6 +14,8 @@ export interface ClusterOptions {
   settings: BenchNodeSettings;
   /** Start every node with `node --cpu-prof`, profiles written here when it stops. */
   cpuProfileDir?: string;
+  /** Fills a node's (new, empty) data directory before the node first starts on it. */
+  prepareDataDir?: (dataDir: string, nodeId: string) => Promise<void>;
 }
 
 export class BenchNode {
@@ -26,6 +28,7 @@ export class BenchNode {
     readonly clientAddress: string,
     readonly peerAddress: string,
     readonly httpAddress: string,
+    readonly dataDir: string,
     /** The end of what the node wrote to stderr, to explain an unexpected exit. */
     readonly stderrTail: () => string,
   ) {
@@ -70,19 +73,26 @@ export class BenchNode {
  * node sees every other one alive over a direct link.
  */
 export class BenchCluster {
+  private readonly secret = randomBytes(24).toString('hex');
+
   private constructor(
     readonly nodes: BenchNode[],
     private readonly dir: string,
+    private readonly options: ClusterOptions,
   ) {}
 
   static async start(options: ClusterOptions): Promise<BenchCluster> {
     const dir = mkdtempSync(join(tmpdir(), 'meshchat-bench-'));
     trackTempDir(dir);
     const nodes: BenchNode[] = [];
-    const cluster = new BenchCluster(nodes, dir);
-    const secret = randomBytes(24).toString('hex');
-    const start = (index: number, seeds: string[]) =>
-      startNode(dir, nodeIdOf(index), { seeds, clusterSecret: secret }, options);
+    const cluster = new BenchCluster(nodes, dir, options);
+    const start = async (index: number, seeds: string[]) => {
+      const nodeId = nodeIdOf(index);
+      const dataDir = dataDirOf(dir, nodeId);
+      mkdirSync(dataDir);
+      await options.prepareDataDir?.(dataDir, nodeId);
+      return cluster.launch(nodeId, seeds);
+    };
     try {
       nodes.push(await start(0, []));
       const seed = (nodes[0] as BenchNode).peerAddress;
@@ -100,6 +110,20 @@ export class BenchCluster {
     return cluster;
   }
 
+  /**
+   * Starts a stopped node again on its data directory (new ports), with a running node
+   * as its seed; resolves once it listens, before it has rejoined the mesh.
+   */
+  async restart(nodeId: string): Promise<BenchNode> {
+    const index = this.nodes.findIndex((n) => n.nodeId === nodeId);
+    const old = this.nodes[index];
+    if (!old?.hasExited) throw new Error(`restart: ${nodeId} is not a stopped node of this cluster`);
+    const seed = this.nodes.find((n) => !n.hasExited);
+    const node = await this.launch(nodeId, seed ? [seed.peerAddress] : []);
+    this.nodes[index] = node;
+    return node;
+  }
+
   get clientAddresses(): string[] {
     return this.nodes.map((n) => n.clientAddress);
   }
@@ -114,6 +138,10 @@ export class BenchCluster {
   async stop(): Promise<void> {
     await Promise.all(this.nodes.map((n) => n.stop()));
     removeTempDir(this.dir);
+  }
+
+  private launch(nodeId: string, seeds: string[]): Promise<BenchNode> {
+    return startNode(this.dir, nodeId, { seeds, clusterSecret: this.secret }, this.options);
   }
 
   private async waitUntilMeshed(): Promise<void> {
@@ -146,17 +174,28 @@ export interface ClusterViewMember {
   clients: number;
 }
 
-/** GET /cluster: the node's membership view. */
-export async function fetchClusterView(
-  httpAddress: string,
-  timeoutMs = 2000,
-): Promise<{ members: ClusterViewMember[] }> {
+/** A room as GET /cluster shows it: its version vector, a digest of it, and the sum of its seqs. */
+export interface ClusterViewRoom {
+  vector: Record<string, number>;
+  digest: string;
+  messages: number;
+}
+
+export interface ClusterView {
+  members: ClusterViewMember[];
+  rooms: Record<string, ClusterViewRoom>;
+  replication: { heldBack: number; antiEntropyBacklog: number; antiEntropySent: number };
+}
+
+/** GET /cluster: the node's membership view, room vectors and replication counters. */
+export async function fetchClusterView(httpAddress: string, timeoutMs = 2000): Promise<ClusterView> {
   const response = await fetch(`http://${httpAddress}/cluster`, { signal: AbortSignal.timeout(timeoutMs) });
   if (!response.ok) throw new Error(`GET http://${httpAddress}/cluster: HTTP ${response.status}`);
-  return (await response.json()) as { members: ClusterViewMember[] };
+  return (await response.json()) as ClusterView;
 }
 
 const nodeIdOf = (index: number) => `bench-${String.fromCharCode(97 + index)}`;
+const dataDirOf = (dir: string, nodeId: string) => join(dir, nodeId);
 
 interface Listening {
   clients: string;
@@ -170,8 +209,7 @@ async function startNode(
   cluster: { seeds: string[]; clusterSecret: string },
   { settings, cpuProfileDir }: ClusterOptions,
 ): Promise<BenchNode> {
-  const dataDir = join(dir, nodeId);
-  mkdirSync(dataDir);
+  const dataDir = dataDirOf(dir, nodeId);
   const configFile = join(dir, `${nodeId}.json`);
   const config = { nodeId, cluster: 'meshchat-bench', host: '127.0.0.1', clientPort: 0, peerPort: 0, httpPort: 0 };
   const { heartbeat, limits, extra } = settings;
@@ -187,7 +225,8 @@ async function startNode(
   // The node logs JSON lines; all of them go to a file (the pipe must never fill up and
   // block the node), and the first "node listening" line gives the real ports.
   const logFile = join(dir, `${nodeId}.log`);
-  const log = createWriteStream(logFile);
+  // Appended to: a restarted node keeps its earlier life's log.
+  const log = createWriteStream(logFile, { flags: 'a' });
   child.stdout?.pipe(log);
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
@@ -220,7 +259,9 @@ async function startNode(
       };
       child.stdout?.on('data', onData);
     });
-    return new BenchNode(nodeId, child, listening.clients, listening.peers, listening.http, () => stderr.trim());
+    return new BenchNode(nodeId, child, listening.clients, listening.peers, listening.http, dataDir, () =>
+      stderr.trim(),
+    );
   } catch (err) {
     child.kill('SIGKILL');
     throw err;

@@ -11,21 +11,24 @@ import { benchNodeSettings } from './node-settings.js';
 import { type BenchOptions, parseOptions, USAGE, UsageError } from './options.js';
 import { NODE_MAIN, PROFILE_ROOT } from './paths.js';
 import { summariseProfiles } from './profile-summary.js';
+import { printDetection, printHeader, printIdle, printProfile, printSummary, type RunResults } from './report.js';
 import {
-  printDetection,
+  printDurableHeader,
+  printDurableResult,
+  printDurableStore,
   printFanoutFailure,
   printFanoutHeader,
   printFanoutStep,
-  printHeader,
-  printIdle,
-  printProfile,
-  printSummary,
-  type RunResults,
-} from './report.js';
+} from './report-fanout.js';
+import { printCatchup, printHistory, printStoreSize } from './report-history.js';
 import { loadAverage, machineInfo } from './system.js';
+import { runCatchup } from './workloads/catchup.js';
+import { runDurableComparison } from './workloads/durable-vs-memory.js';
 import { runDetectionTrials } from './workloads/failure-detection.js';
+import { runHistoryQueries } from './workloads/history-query.js';
 import { checkIdleLimits, runIdleMemory } from './workloads/idle-memory.js';
 import { runRoomFanout } from './workloads/room-fanout.js';
+import { runStoreSize } from './workloads/store-size.js';
 
 const PROFILE_TOP = 20;
 
@@ -66,6 +69,30 @@ async function run(options: BenchOptions): Promise<void> {
   if (options.scenarios.includes('idle')) {
     results.idle = await runIdleMemory(options.idleClients, settings);
     printIdle(results.idle);
+  }
+  if (options.scenarios.includes('catchup')) {
+    results.catchup = await runCatchup(settings);
+    printCatchup(results.catchup);
+  }
+  if (options.scenarios.includes('history')) {
+    results.history = await runHistoryQueries(settings);
+    printHistory(results.history);
+  }
+  if (options.scenarios.includes('storesize')) {
+    results.storesize = await runStoreSize(settings);
+    printStoreSize(results.storesize);
+  }
+  if (options.scenarios.includes('durable')) {
+    printDurableHeader(options.durationS);
+    results.durable = await runDurableComparison({
+      rates: options.durableRates,
+      durationS: options.durationS,
+      settings,
+      onStore: printDurableStore,
+      onStep: printFanoutStep,
+      onStepFailed: printFanoutFailure,
+    });
+    printDurableResult(results.durable);
   }
   if (profileDir && results.fanout) printProfile(summariseProfiles(profileDir, PROFILE_TOP), profileDir);
   results.loadAverageAtEnd = loadAverage();

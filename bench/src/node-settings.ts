@@ -34,6 +34,16 @@ export function benchNodeSettings(overrides: [string, string][] = []): BenchNode
   };
 }
 
+/** The same settings with the given store, for scenarios that compare or need one. */
+export function withStore(settings: BenchNodeSettings, store: 'lmdb' | 'memory'): BenchNodeSettings {
+  if (settings.extra.store === store) return settings;
+  return {
+    ...settings,
+    extra: { ...settings.extra, store },
+    overrides: [...settings.overrides.filter((o) => !o.startsWith('store=')), `store=${store}`],
+  };
+}
+
 function setField(target: Record<string, unknown>, path: string[], value: unknown): void {
   const [head, ...rest] = path as [string, ...string[]];
   if (rest.length === 0) {

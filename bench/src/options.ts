@@ -1,12 +1,23 @@
 import { parseArgs } from 'node:util';
-import { DEFAULT_DETECTION_TRIALS, DEFAULT_IDLE_CLIENTS, DEFAULT_RATES, DEFAULT_STEP_SECONDS } from './constants.js';
+import {
+  CATCHUP_MESSAGES,
+  DEFAULT_DETECTION_TRIALS,
+  DEFAULT_IDLE_CLIENTS,
+  DEFAULT_RATES,
+  DEFAULT_STEP_SECONDS,
+  DURABLE_RATES,
+  HISTORY_MESSAGES,
+  HISTORY_PAGE,
+} from './constants.js';
 
-export const SCENARIOS = ['fanout', 'detection', 'idle'] as const;
+export const SCENARIOS = ['fanout', 'detection', 'idle', 'catchup', 'history', 'storesize', 'durable'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
   scenarios: Scenario[];
   rates: number[];
+  /** The ladder of the durable scenario: --rates when given, else DURABLE_RATES. */
+  durableRates: number[];
   durationS: number;
   trials: number;
   idleClients: number;
@@ -17,9 +28,17 @@ export interface BenchOptions {
 
 export const USAGE = `Usage: pnpm bench [options]
 
-  --scenarios LIST    which to run, of ${SCENARIOS.join(',')} (default: all)
-  --rates LIST        fan-out aggregate publish rates in msgs/s (default: ${DEFAULT_RATES.join(',')})
-  --duration S        seconds per fan-out rate (default: ${DEFAULT_STEP_SECONDS})
+  --scenarios LIST    which to run (default: all, about 11 minutes); each on fresh nodes:
+                        fanout     room fan-out at rising rates (~4 min)
+                        detection  failure detection, kill -9 and SIGSTOP (~1 min)
+                        idle       RSS per idle connection (~20 s)
+                        catchup    a node that missed ${CATCHUP_MESSAGES.toLocaleString('en-US')} messages catches up by anti-entropy (~30 s)
+                        history    last ${HISTORY_PAGE} of a ${HISTORY_MESSAGES.toLocaleString('en-US')}-message room: history and join latency (~45 s)
+                        storesize  LMDB bytes on disk per 100-byte message (~30 s)
+                        durable    fan-out with the LMDB store against the memory store (~3-4 min)
+  --rates LIST        fan-out aggregate publish rates in msgs/s (default: ${DEFAULT_RATES.join(',')};
+                      for durable, each store up to its first unclean rate of ${DURABLE_RATES.join(',')})
+  --duration S        seconds per fan-out rate, fanout and durable (default: ${DEFAULT_STEP_SECONDS})
   --trials N          failure-detection trials per signal (default: ${DEFAULT_DETECTION_TRIALS})
   --idle-clients N    idle connections for the memory figure (default: ${DEFAULT_IDLE_CLIENTS})
   --cpu-prof          run the fan-out nodes under \`node --cpu-prof\` and summarise where their CPU went
@@ -31,6 +50,8 @@ Examples:
   pnpm bench --rates 1000,4000 --duration 5
   pnpm bench --scenarios fanout --rates 16000 --cpu-prof
   pnpm bench --scenarios fanout --set store=memory
+  pnpm bench --scenarios catchup,history,storesize
+  pnpm bench --scenarios durable --duration 5
 `;
 
 export class UsageError extends Error {
@@ -47,9 +68,11 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
   }
   const { values } = parsed;
   if (values.help) return undefined;
+  const rates = values.rates ? list(values.rates, '--rates').map((r) => positive(r, '--rates')) : undefined;
   return {
     scenarios: values.scenarios ? list(values.scenarios, '--scenarios').map(scenario) : [...SCENARIOS],
-    rates: values.rates ? list(values.rates, '--rates').map((r) => positive(r, '--rates')) : DEFAULT_RATES,
+    rates: rates ?? DEFAULT_RATES,
+    durableRates: rates ?? DURABLE_RATES,
     durationS: values.duration ? positive(values.duration, '--duration') : DEFAULT_STEP_SECONDS,
     trials: values.trials ? positive(values.trials, '--trials', true) : DEFAULT_DETECTION_TRIALS,
     idleClients: values['idle-clients']

@@ -13,3 +13,4 @@ export const PROFILE_ROOT = fromRoot('.bench/profiles');
 
 export const FANOUT_GENERATOR = fileURLToPath(new URL('./load/fanout-generator.js', import.meta.url));
 export const IDLE_CLIENTS = fileURLToPath(new URL('./load/idle-clients.js', import.meta.url));
+export const STORE_FILLER = fileURLToPath(new URL('./load/store-filler.js', import.meta.url));

@@ -1,33 +1,20 @@
-import {
-  CLEAN_MIN_ACHIEVED,
-  CLEAN_P99_MS,
-  CLIENT_PING_MS,
-  CLUSTER_SIZE,
-  DETECTION_POLL_MS,
-  FANOUT_CLIENTS,
-  FANOUT_PUBLISHERS,
-  TARGETS,
-  TEXT_BYTES,
-  WARMUP_MAX_RATE,
-  WARMUP_MS,
-} from './constants.js';
+import { CLIENT_PING_MS, CLUSTER_SIZE, DETECTION_POLL_MS, TARGETS } from './constants.js';
+import { fixed, int, kib, mib, ms, out, type SummaryLine, verdict } from './format.js';
 import type { BenchNodeSettings } from './node-settings.js';
 import type { ProfileSummary } from './profile-summary.js';
+import { historySummaryLines } from './report-history.js';
 import { median } from './stats.js';
 import type { MachineInfo } from './system.js';
+import type { CatchupResult } from './workloads/catchup.js';
+import type { DurableComparison } from './workloads/durable-vs-memory.js';
 import type { DetectionTrial } from './workloads/failure-detection.js';
+import type { HistoryResult } from './workloads/history-query.js';
 import type { IdleMemoryResult } from './workloads/idle-memory.js';
-import type { FanoutStep } from './workloads/room-fanout.js';
+import { type FanoutStep, highestClean } from './workloads/room-fanout.js';
+import type { StoreSizeResult } from './workloads/store-size.js';
 
 // Everything the bench prints: each figure beside the workload that produced it, so a
 // number read alone can still be compared, and a summary against the targets.
-
-const out = (line = '') => process.stdout.write(`${line}\n`);
-const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '-');
-const fixed = (n: number, digits: number) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
-const ms = (n: number | null) => (n === null ? 'not detected' : `${int(n)} ms`);
-const kib = (bytes: number) => `${fixed(bytes / 1024, 1)} KiB`;
-const mib = (bytes: number) => `${fixed(bytes / (1024 * 1024), 1)} MiB`;
 
 export interface RunHeader {
   startedAt: Date;
@@ -46,85 +33,6 @@ export function printHeader({ startedAt, machine, loadAverage, settings }: RunHe
 function describeSettings({ heartbeat, limits, overrides }: BenchNodeSettings): string {
   const timing = `heartbeat ${heartbeat.heartbeatMs} ms, suspect after ${heartbeat.suspectAfterMs} ms, dead after ${heartbeat.deadAfterMs} ms`;
   return `${timing}; per-client rate limit raised to ${int(limits.ratePerSec ?? 0)}/s; maxOutboundBytes ${int(limits.maxOutboundBytes ?? 0)}; ${overrides.length > 0 ? `--set ${overrides.join(' ')}; ` : ''}the rest as in config/node-a.json or the node's defaults`;
-}
-
-const FANOUT_COLUMNS: [string, number][] = [
-  ['target/s', 9],
-  ['sent/s', 9],
-  ['delivered/s', 12],
-  ['p50 ms', 8],
-  ['p99 ms', 8],
-  ['max ms', 9],
-  ['lost', 11],
-  ['dup', 6],
-  ['reord', 6],
-  ['node us/deliv', 14],
-  ['nodes %cpu', 11],
-  ['%sys', 6],
-  ['gen %cpu', 9],
-  ['other %cpu', 11],
-  ['clean', 7],
-];
-
-const row = (cells: string[]) =>
-  cells.map((cell, i) => cell.padStart((FANOUT_COLUMNS[i] as [string, number])[1])).join('');
-
-export function printFanoutHeader(durationS: number): void {
-  out(
-    `Room fan-out: ${CLUSTER_SIZE} nodes, ${FANOUT_CLIENTS} clients spread evenly over them, all in one room; ` +
-      `${FANOUT_PUBLISHERS} of them publish ${TEXT_BYTES}-byte texts open-loop at the target aggregate rate for ${durationS} s; fresh cluster per rate, ` +
-      `after a ${WARMUP_MS / 1000} s warm-up at up to ${int(WARMUP_MAX_RATE)} msgs/s that is not measured.`,
-  );
-  out(
-    '  latency: send to receipt, same clock; lost/dup/reord: per receiver and message, by the id in each text ' +
-      '(sampled against clientMsgId); node us/deliv: CPU of all nodes / message frames delivered to clients.',
-  );
-  out(
-    '  nodes %cpu: all nodes together, in % of one core (200% = both cores); %sys: share of it in the kernel; gen %cpu: the load generator; ' +
-      'other %cpu: everything else on the machine meanwhile (more than a few % means the step was disturbed).',
-  );
-  out(
-    `  clean: p99 <= ${CLEAN_P99_MS} ms, nothing lost, duplicated or reordered, no disconnect, sent >= ${CLEAN_MIN_ACHIEVED * 100}% of target.`,
-  );
-  out(row(FANOUT_COLUMNS.map(([name]) => name)));
-}
-
-export function printFanoutStep(step: FanoutStep): void {
-  const { result } = step;
-  out(
-    row([
-      int(step.rate),
-      int(step.publishRate),
-      int(step.deliveredPerSec),
-      fixed(result.latency.p50Ms, 2),
-      fixed(result.latency.p99Ms, 2),
-      fixed(result.latency.maxMs, 1),
-      int(result.lost),
-      int(result.duplicated),
-      int(result.reordered),
-      fixed(step.cpuPerDeliveryUs, 2),
-      fixed(step.nodeCpuPercent, 0),
-      fixed(step.nodeSystemShare * 100, 0),
-      fixed(step.generatorCpuPercent, 0),
-      fixed(step.otherCpuPercent, 0),
-      step.isClean ? 'yes' : 'no',
-    ]),
-  );
-  const notes = [
-    ...Object.entries(result.errorCodes).map(([code, n]) => `${int(n)} x ${code}`),
-    result.disconnected > 0 ? `${result.disconnected} clients disconnected` : '',
-    result.invalid > 0 ? `${int(result.invalid)} invalid frames` : '',
-    result.acked < result.sent ? `${int(result.sent - result.acked)} not acked` : '',
-    result.skipped > 0
-      ? `generator fell behind: ${int(result.skipped)} sends skipped, stalled up to ${int(result.maxTickGapMs)} ms`
-      : '',
-    ...step.crashed,
-  ].filter((note) => note.length > 0);
-  if (notes.length > 0) out(`    ^ ${notes.join('; ')}`);
-}
-
-export function printFanoutFailure(rate: number, error: Error): void {
-  out(`${row([int(rate)])}  failed: ${error.message}`);
 }
 
 export function printDetection(trials: DetectionTrial[], settings: BenchNodeSettings): void {
@@ -187,6 +95,10 @@ export interface RunResults {
   fanout?: FanoutStep[];
   detection?: DetectionTrial[];
   idle?: IdleMemoryResult;
+  catchup?: CatchupResult;
+  history?: HistoryResult;
+  storesize?: StoreSizeResult;
+  durable?: DurableComparison;
 }
 
 export function printSummary(results: RunResults): void {
@@ -196,10 +108,9 @@ export function printSummary(results: RunResults): void {
     `  ${header.startedAt.toISOString()}; ${header.machine.cpuCount} x ${header.machine.cpuModel}; Node ${header.machine.nodeVersion}`,
   );
   out(`  load average at start ${header.loadAverage}, at end ${results.loadAverageAtEnd}`);
-  const lines: [string, string, string][] = [];
-  const verdict = (met: boolean) => (met ? 'met' : 'MISSED');
+  const lines: SummaryLine[] = [];
   if (results.fanout) {
-    const clean = results.fanout.filter((s) => s.isClean).sort((a, b) => b.rate - a.rate)[0];
+    const clean = highestClean(results.fanout);
     lines.push([
       clean
         ? `fan-out: highest clean rate ${int(clean.rate)} msgs/s (${int(clean.deliveredPerSec)} deliveries/s, p99 ${fixed(clean.result.latency.p99Ms, 2)} ms)`
@@ -245,6 +156,15 @@ export function printSummary(results: RunResults): void {
       `idle connections: ${kib(results.idle.bytesPerClient)} RSS each (${int(results.idle.connected)} on one node)`,
       `< ${kib(TARGETS.idleBytesPerClient)}`,
       verdict(results.idle.bytesPerClient < TARGETS.idleBytesPerClient),
+    ]);
+  }
+  lines.push(...historySummaryLines(results));
+  if (results.durable) {
+    const { cleanRate, ratio } = results.durable;
+    lines.push([
+      `durable: highest clean rate LMDB ${int(cleanRate.lmdb)}, memory ${int(cleanRate.memory)} msgs/s (${fixed(ratio * 100, 0)}%)`,
+      `>= ${fixed(TARGETS.durableShareOfMemory * 100, 0)}% of memory`,
+      verdict(ratio >= TARGETS.durableShareOfMemory),
     ]);
   }
   const width = Math.max(...lines.map(([figure]) => figure.length));

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
+import { performance } from 'node:perf_hooks';
 
 // What the bench reads from /proc: CPU time and RSS of the node processes, the limits
 // that bound the idle-connection scenario, and the machine it ran on.
@@ -48,6 +49,23 @@ export function machineBusySeconds(): number {
   const [, ...ticks] = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/);
   const [user = 0, nice = 0, system = 0, , , , , steal = 0] = ticks.map(Number);
   return (user + nice + system + steal) / ticksPerSecond();
+}
+
+/**
+ * Starts measuring what everything but `pids` uses of the machine; the function returned
+ * gives it since then, in % of one core (as `other %cpu` of the fan-out table). A figure
+ * measured while other work ran says so.
+ */
+export function otherCpuMeter(pids: number[]): () => number {
+  const busy = () => pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+  const machineAtStart = machineBusySeconds();
+  const ownAtStart = busy();
+  const startedAt = performance.now();
+  return () => {
+    const seconds = (performance.now() - startedAt) / 1000;
+    const other = machineBusySeconds() - machineAtStart - (busy() - ownAtStart);
+    return seconds > 0 ? Math.max(0, (other / seconds) * 100) : 0;
+  };
 }
 
 /** Resident set size of a process, in bytes (VmRSS). */

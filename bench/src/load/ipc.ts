@@ -46,8 +46,19 @@ export interface IdleSpec {
   pingEveryMs: number;
 }
 
+export interface StoreFillSpec {
+  dataDir: string;
+  /** The node that will open the store: the messages' origin. */
+  nodeId: string;
+  room: string;
+  messages: number;
+  /** Appends per commit. */
+  batch: number;
+}
+
 export type GeneratorMessage =
   | { type: 'ready' }
+  | { type: 'filled'; seconds: number }
   | { type: 'result'; result: FanoutResult }
   | { type: 'connected'; connected: number; failed: number; firstError?: string }
   | { type: 'failed'; message: string };
@@ -74,7 +85,7 @@ export class GeneratorProcess {
     });
   }
 
-  static start(modulePath: string, spec: FanoutSpec | IdleSpec): GeneratorProcess {
+  static start(modulePath: string, spec: FanoutSpec | IdleSpec | StoreFillSpec): GeneratorProcess {
     const child = fork(modulePath, [JSON.stringify(spec)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     trackChild(child);
     return new GeneratorProcess(child);

@@ -99,6 +99,27 @@ export class RawClient {
     return (await reply) as ServerFrameOf<'joined'>;
   }
 
+  async leave(room: string): Promise<ServerFrameOf<'left'>> {
+    const reply = this.expect('left');
+    this.send({ type: 'leave', reqId: this.nextReqId++, room });
+    return (await reply) as ServerFrameOf<'left'>;
+  }
+
+  /** The newest `limit` messages of a room. */
+  async history(room: string, limit: number): Promise<ServerFrameOf<'history_reply'>> {
+    const reply = this.expect('history_reply');
+    this.send({ type: 'history', reqId: this.nextReqId++, room, limit });
+    return (await reply) as ServerFrameOf<'history_reply'>;
+  }
+
+  /**
+   * When the last chunk was read, in microseconds of performance.now(). Read right after
+   * a reply resolves, it is when the reply's last byte arrived: its decoding excluded.
+   */
+  get lastReceivedAtUs(): number {
+    return this.chunkReceivedAtUs;
+  }
+
   ping(): void {
     this.send({ type: 'ping', nonce: this.nextReqId++ });
   }

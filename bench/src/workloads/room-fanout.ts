@@ -46,6 +46,11 @@ export interface FanoutOptions {
   durationS: number;
   settings: BenchNodeSettings;
   cpuProfileDir?: string;
+  /**
+   * Stop the ladder after this many rates in a row that are not clean (or fail): the
+   * rates above them would not be either. One disturbed step alone does not end it.
+   */
+  stopAfterUnclean?: number;
   onStep?: (step: FanoutStep) => void;
   /** A step that could not be measured (a generator or node failed); the others still run. */
   onStepFailed?: (rate: number, error: Error) => void;
@@ -54,16 +59,25 @@ export interface FanoutOptions {
 /** One rate after another, each on a fresh cluster so no step inherits another's backlog or heap. */
 export async function runRoomFanout(options: FanoutOptions): Promise<FanoutStep[]> {
   const steps: FanoutStep[] = [];
+  let uncleanInARow = 0;
   for (const rate of options.rates) {
     try {
       const step = await runStep(rate, options);
       steps.push(step);
       options.onStep?.(step);
+      uncleanInARow = step.isClean ? 0 : uncleanInARow + 1;
     } catch (err) {
       options.onStepFailed?.(rate, err instanceof Error ? err : new Error(String(err)));
+      uncleanInARow++;
     }
+    if (uncleanInARow >= (options.stopAfterUnclean ?? Number.POSITIVE_INFINITY)) break;
   }
   return steps;
+}
+
+/** The clean step of the highest rate, if any. */
+export function highestClean(steps: FanoutStep[]): FanoutStep | undefined {
+  return steps.filter((s) => s.isClean).sort((a, b) => b.rate - a.rate)[0];
 }
 
 async function runStep(rate: number, options: FanoutOptions): Promise<FanoutStep> {
