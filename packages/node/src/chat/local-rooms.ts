@@ -62,8 +62,11 @@ export class LocalRooms {
   deliver(message: ChatMessage, encoded?: Buffer): void {
     const recipient = inboxOwner(message.room);
     if (recipient === undefined) {
+      const members = this.members(message.room);
+      // Anti-entropy brings messages of rooms nobody here is in: encode only for someone.
+      if (members.size === 0) return;
       const bytes = encoded ?? encodeFrame({ type: 'message', ...message });
-      for (const member of this.members(message.room)) member.link.sendEncoded(bytes);
+      for (const member of members) member.link.sendEncoded(bytes);
       return;
     }
     for (const session of this.byClientId.get(recipient) ?? []) {
