@@ -71,7 +71,7 @@ async function run(options: BenchOptions): Promise<void> {
     printIdle(results.idle);
   }
   if (options.scenarios.includes('catchup')) {
-    results.catchup = await runCatchup(settings);
+    results.catchup = await runCatchup(settings, profileDir);
     printCatchup(results.catchup);
   }
   if (options.scenarios.includes('history')) {
@@ -94,7 +94,8 @@ async function run(options: BenchOptions): Promise<void> {
     });
     printDurableResult(results.durable);
   }
-  if (profileDir && results.fanout) printProfile(summariseProfiles(profileDir, PROFILE_TOP), profileDir);
+  if (profileDir && (results.fanout || results.catchup))
+    printProfile(summariseProfiles(profileDir, PROFILE_TOP), profileDir);
   results.loadAverageAtEnd = loadAverage();
   printSummary(results);
 }

@@ -44,8 +44,12 @@ export interface CatchupResult {
  * Its GET /cluster is polled every CATCHUP_POLL_MS until its room vectors equal the
  * survivors': the time anti-entropy took to bring it everything it missed.
  */
-export async function runCatchup(settings: BenchNodeSettings): Promise<CatchupResult> {
-  const cluster = await BenchCluster.start({ size: CLUSTER_SIZE, settings });
+export async function runCatchup(settings: BenchNodeSettings, cpuProfileDir?: string): Promise<CatchupResult> {
+  const cluster = await BenchCluster.start({
+    size: CLUSTER_SIZE,
+    settings,
+    ...(cpuProfileDir ? { cpuProfileDir } : {}),
+  });
   try {
     const victim = cluster.nodes[CLUSTER_SIZE - 1] as BenchNode;
     const survivors = cluster.nodes.slice(0, -1);

@@ -140,6 +140,15 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
     isLinked: (nodeId) => mesh.isLinked(nodeId),
     outboundBytes: (nodeId) => mesh.outboundBytes(nodeId),
     schedule: (task, ms) => (ms === 0 ? setImmediate(task) : setTimeout(task, ms)),
+    push: {
+      now: Date.now,
+      // Two rounds: time for the owner to have pushed, or for a lost copy to show.
+      retryAfterMs: 2 * config.antiEntropyMs,
+      linkedOwnerOf: (origin) => {
+        const linked = mesh.linkedPeers;
+        return linked.includes(origin) ? origin : linked.find((nodeId) => origin.startsWith(`${nodeId}.`));
+      },
+    },
     log,
   });
 

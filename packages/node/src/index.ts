@@ -16,6 +16,7 @@ export { NodeConfig, type NodeConfigInput } from './config/schema.js';
 export { type ChatNode, type CreateNodeOptions, createNode } from './create-node.js';
 export { ChatError, ConfigError, StartupError, StoreError } from './errors.js';
 export { createLogger } from './log.js';
+export { PushPlan, type PushPlanDeps } from './replication/push-plan.js';
 export { WriteQuorum, type WriteQuorumDeps } from './replication/write-quorum.js';
 export { LmdbStore, type LmdbStoreOptions, STORE_FORMAT_VERSION } from './store/lmdb-store.js';
 export { MemoryStore } from './store/memory-store.js';

@@ -8,6 +8,7 @@ import {
 import type { Logger } from 'pino';
 import { SYNC_BATCH_BYTES, SYNC_BATCH_MESSAGES, SYNC_HIGH_WATER_BYTES } from '../constants.js';
 import type { MessageStore, VersionVector } from '../store/message-store.js';
+import { PushPlan, type PushPlanDeps } from './push-plan.js';
 
 /** Presence rides on anti-entropy rounds too, so it converges through third nodes. */
 export interface PresenceSync {
@@ -25,6 +26,8 @@ export interface AntiEntropyDeps {
   outboundBytes: (nodeId: string) => number;
   /** Runs `task` after `ms` (0: after pending I/O); injected so tests can drive time. */
   schedule: (task: () => void, ms: number) => void;
+  /** Who pushes what, so a message is sent to a peer once (PushPlan). */
+  push: PushPlanDeps;
   log: Logger;
 }
 
@@ -54,9 +57,12 @@ const BACKOFF_WHEN_FULL_MS = 10;
 export class AntiEntropy {
   private readonly queues = new Map<string, Range[]>();
   private readonly pumping = new Set<string>();
+  private readonly plan: PushPlan;
   private sentMessages = 0;
 
-  constructor(private readonly deps: AntiEntropyDeps) {}
+  constructor(private readonly deps: AntiEntropyDeps) {
+    this.plan = new PushPlan(deps.push);
+  }
 
   /** Messages queued for peers and not yet sent. */
   get backlog(): number {
@@ -82,7 +88,9 @@ export class AntiEntropy {
       const theirs = frame.rooms[room] ?? {};
       for (const [origin, seq] of Object.entries(vector)) {
         const have = theirs[origin] ?? 0;
-        if (seq > have) ranges.push({ room, origin, fromSeq: have + 1, toSeq: seq });
+        if (seq <= have) continue;
+        const fromSeq = this.plan.plan(nodeId, room, origin, have + 1, seq);
+        if (fromSeq !== undefined) ranges.push({ room, origin, fromSeq, toSeq: seq });
       }
     }
     for (const [room, theirs] of Object.entries(frame.rooms)) {
@@ -101,6 +109,7 @@ export class AntiEntropy {
   /** The link went away: what was queued for it is recomputed on the next round. */
   forget(nodeId: string): void {
     this.queues.delete(nodeId);
+    this.plan.forget(nodeId);
   }
 
   private vectorsFrame(isReply: boolean, rooms = this.vectors()): PeerFrame {
@@ -165,10 +174,18 @@ export class AntiEntropy {
   }
 }
 
-// A later round for the same stream replaces an earlier one still queued.
+// A later round for a stream still queued extends it: what is queued was not sent yet.
 function mergeRanges(queued: Range[], fresh: Range[]): Range[] {
   const key = (r: Range) => `${r.room}\u0000${r.origin}`;
   const byStream = new Map(queued.map((r) => [key(r), r]));
-  for (const range of fresh) byStream.set(key(range), range);
+  for (const range of fresh) {
+    const earlier = byStream.get(key(range));
+    byStream.set(
+      key(range),
+      earlier
+        ? { ...range, fromSeq: Math.min(earlier.fromSeq, range.fromSeq), toSeq: Math.max(earlier.toSeq, range.toSeq) }
+        : range,
+    );
+  }
   return [...byStream.values()];
 }
