@@ -2,6 +2,7 @@ import { Packr } from 'msgpackr';
 import type { z } from 'zod';
 import { DEFAULT_MAX_FRAME_BYTES, LENGTH_PREFIX_BYTES } from './constants.js';
 import { ProtocolError } from './errors.js';
+import { fastCheckFor } from './fast-checks.js';
 import type { ChatMessage } from './schemas/common.js';
 
 // Encode plain msgpack maps only: records would make frames unreadable to other
@@ -202,6 +203,7 @@ export class FrameDecoder<S extends FrameSchemas> {
     }
     const schema = Object.hasOwn(this.schemas, type) ? this.schemas[type] : undefined;
     if (!schema) throw new ProtocolError('UNKNOWN_TYPE', `unknown frame type "${truncate(type)}"`);
+    if (fastCheckFor(schema)?.(value as Record<string, unknown>)) return value as FrameOf<S>;
     const parsed = schema.safeParse(value);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
