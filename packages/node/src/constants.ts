@@ -40,6 +40,10 @@ export const CLOSE_FLUSH_MS = 1000;
 export const DEFAULT_HEARTBEAT_MS = 500;
 export const DEFAULT_SUSPECT_AFTER_MS = 1500;
 export const DEFAULT_DEAD_AFTER_MS = 2500;
+// A dead member is dialled every few seconds in case it comes back; one not heard of
+// for an hour was most likely taken out of the cluster, so it is forgotten (it rejoins
+// through its seeds if it does come back), like memberlist's reaping of dead nodes.
+export const DEFAULT_FORGET_DEAD_AFTER_MS = 60 * 60 * 1000;
 
 // A peer that has not finished the handshake in this long is dropped, so half-open
 // or silent connections cannot pile up on the peer port.

@@ -5,6 +5,8 @@ export interface MembershipTiming {
   heartbeatMs: number;
   suspectAfterMs: number;
   deadAfterMs: number;
+  /** A dead member not heard from for this long is dropped from the list. */
+  forgetDeadAfterMs: number;
   /** Peers asked to probe a suspect on our behalf (SWIM's k). */
   indirectProbes: number;
   /** Heartbeat rounds between full membership exchanges with every peer. */
@@ -244,8 +246,13 @@ export class Membership {
 
   private checkTimers(nodeId: string, record: MemberRecord, now: number): void {
     const silence = now - record.lastHeardAt;
-    const { suspectAfterMs, deadAfterMs } = this.deps.timing;
-    if (record.state.state === 'alive' && silence > suspectAfterMs) {
+    const { suspectAfterMs, deadAfterMs, forgetDeadAfterMs } = this.deps.timing;
+    if (record.state.state === 'dead') {
+      if (!record.isLinked && silence > forgetDeadAfterMs) {
+        this.members.delete(nodeId);
+        this.deps.log.info({ peer: nodeId, silentMs: silence }, 'dead member forgotten');
+      }
+    } else if (record.state.state === 'alive' && silence > suspectAfterMs) {
       this.suspect(nodeId, record, `no heartbeat for ${silence} ms`);
     } else if (record.state.state === 'suspect') {
       if (silence > deadAfterMs) this.declareDead(nodeId, record, `no sign of life for ${silence} ms`);
@@ -368,6 +375,8 @@ export class Membership {
     const incoming: MemberState = { ...update, state: update.state === 'dead' ? 'dead' : 'alive' };
     const record = this.members.get(update.nodeId);
     if (!record) {
+      // A node we never knew, or forgot, reported dead: nothing to dial or to drop.
+      if (incoming.state === 'dead') return;
       this.members.set(update.nodeId, this.newRecord(incoming, this.deps.now(), false));
       this.changed(update.nodeId, undefined);
       return;

@@ -3,6 +3,7 @@ import {
   DEFAULT_ACK_REPLICAS,
   DEFAULT_ANTI_ENTROPY_MS,
   DEFAULT_DEAD_AFTER_MS,
+  DEFAULT_FORGET_DEAD_AFTER_MS,
   DEFAULT_GROUP_COMMIT_MS,
   DEFAULT_HEARTBEAT_MS,
   DEFAULT_HISTORY_ON_JOIN,
@@ -34,6 +35,7 @@ export const HeartbeatConfig = z.strictObject({
   heartbeatMs: PositiveInt.default(DEFAULT_HEARTBEAT_MS),
   suspectAfterMs: PositiveInt.default(DEFAULT_SUSPECT_AFTER_MS),
   deadAfterMs: PositiveInt.default(DEFAULT_DEAD_AFTER_MS),
+  forgetDeadAfterMs: PositiveInt.default(DEFAULT_FORGET_DEAD_AFTER_MS),
 });
 
 const RetentionPolicy = z.strictObject({
