@@ -1,4 +1,10 @@
 import {
+  DEFAULT_BACKOFF,
+  DEFAULT_PING_MS,
+  DEFAULT_PING_TIMEOUT_MS,
+  SILENCE_CHECKS_PER_TIMEOUT,
+} from '@meshchat/client';
+import {
   CLUSTER_SIZE,
   DRAIN_QUIET_MS,
   FAILOVER_AFTER_MS,
@@ -59,8 +65,12 @@ export function printFailoverHeader(trials: number): void {
   out(
     `Client failover: the room fan-out workload (${CLUSTER_SIZE} nodes, ${FANOUT_CLIENTS} clients spread evenly over them, all in one room, ` +
       `${FANOUT_PUBLISHERS} of them publishing ${TEXT_BYTES}-byte texts open-loop at ${int(FAILOVER_RATE)} msgs/s) on ChatClients ` +
-      '(the library: outbox, cursors, its default pings, timeouts and backoff); fresh cluster per trial, ' +
-      `${trials} trials per signal.`,
+      `(the library, with its outbox and cursors); fresh cluster per trial, ${trials} trials per signal.`,
+  );
+  out(
+    `  ChatClient defaults: ping every ${int(DEFAULT_PING_MS)} ms, leave a node silent for ${int(DEFAULT_PING_TIMEOUT_MS)} ms ` +
+      `(checked every ${int(DEFAULT_PING_TIMEOUT_MS / SILENCE_CHECKS_PER_TIMEOUT)} ms), reconnect backoff ${DEFAULT_BACKOFF.initialMs} ms ` +
+      `to ${DEFAULT_BACKOFF.maxMs / 1000} s with full jitter.`,
   );
   out(
     `  After ${FAILOVER_BEFORE_MS / 1000} s of publishing one node (trial t: the t-th) gets the signal and stays down; publishing goes on ` +
@@ -115,7 +125,9 @@ export function printFailoverTrial(trial: FailoverTrial, index: number): void {
     trial.othersDisconnected > 0 ? `${trial.othersDisconnected} clients of other nodes disconnected` : '',
     trial.repeatedFailovers > 0 ? `${trial.repeatedFailovers} clients failed over more than once` : '',
     result.invalid > 0 ? `${int(result.invalid)} invalid texts` : '',
-    result.skipped > 0 ? `generator fell behind: ${int(result.skipped)} sends skipped` : '',
+    result.skipped > 0
+      ? `generator fell behind: ${int(result.skipped)} sends skipped, stalled up to ${int(result.maxTickGapMs)} ms`
+      : '',
     ...trial.crashed,
   ].filter((note) => note.length > 0);
   out(`    ^ ${notes.join('; ')}`);

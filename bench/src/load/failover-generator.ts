@@ -94,6 +94,7 @@ class FailoverLoad {
       sent: published.sent,
       sendWindowMs: published.windowMs,
       skipped: published.skipped,
+      maxTickGapMs: published.maxTickGapUs / 1000,
       acked: this.ackedCount,
       unsettled: published.sent - this.settledCount,
       rejected: this.rejected,

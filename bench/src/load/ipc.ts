@@ -76,6 +76,8 @@ export interface FailoverResult {
   sent: number;
   sendWindowMs: number;
   skipped: number;
+  /** Longest gap between two publishing ticks: how long the generator was stalled. */
+  maxTickGapMs: number;
   acked: number;
   /** Sends neither acked nor rejected when the drain ended (still in an outbox). */
   unsettled: number;
