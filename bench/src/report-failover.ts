@@ -118,6 +118,7 @@ export function printFailoverTrial(trial: FailoverTrial, index: number): void {
   const resumedOn = new Map<string, number>();
   for (const v of trial.victims) if (v.resumedOn) resumedOn.set(v.resumedOn, (resumedOn.get(v.resumedOn) ?? 0) + 1);
   const notes = [
+    trial.exitedMs === null ? '' : `${trial.victim} exited ${int(trial.exitedMs)} ms after the signal`,
     `resumed on ${[...resumedOn].map(([node, n]) => `${node} ${n}`).join(', ') || 'none'}`,
     `${int(trial.victims.reduce((sum, v) => sum + v.caughtUp, 0))} messages caught up by the resumes`,
     ...count(result.rejected, 'sends rejected'),

@@ -44,6 +44,12 @@ export interface FailoverTrial {
   othersDisconnected: number;
   /** Clients of the failed node that lost a connection more than once after the signal. */
   repeatedFailovers: number;
+  /**
+   * After kill -9: ms from the signal until the bench saw the process exit (its sockets
+   * are closed by then), null after SIGSTOP. The kernel tears a process down before its
+   * clients can see the close, so this bounds how fast they can leave it.
+   */
+  exitedMs: number | null;
   generatorCpuPercent: number;
   otherCpuPercent: number;
   crashed: string[];
@@ -100,6 +106,10 @@ async function runTrial(signal: FailureSignal, trial: number, settings: BenchNod
     otherCpu();
     const signalledAt = wallClockMs();
     victim.signal(signal);
+    let exitedMs: number | null = null;
+    void victim.exited.then(() => {
+      exitedMs = wallClockMs() - signalledAt;
+    });
     const { result } = await generator.next('failover-result', durationMs + DRAIN_MAX_MS + SETUP_TIMEOUT_MS);
     const wallSeconds = (performance.now() - startedAt) / 1000;
     const generatorCpuPercent = ((cpuSeconds(generator.pid) - generatorCpuBefore) / wallSeconds) * 100;
@@ -110,6 +120,7 @@ async function runTrial(signal: FailureSignal, trial: number, settings: BenchNod
       loadAverage: loadAtStart,
       result,
       ...clientTimes(result, victim.nodeId, signalledAt),
+      exitedMs,
       generatorCpuPercent,
       otherCpuPercent,
       crashed: cluster.crashed(),
