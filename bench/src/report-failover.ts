@@ -34,8 +34,9 @@ const COLUMNS: [string, number][] = [
   ['node', 9],
   ['load', 16],
   ['left p50/max', 15],
-  ['resumed p50/max', 17],
+  ['welcomed p50/max', 18],
   ['receiving p50/max', 19],
+  ['resumed p50/max', 17],
   ['sent', 8],
   ['acked', 8],
   ['lost', 7],
@@ -79,8 +80,9 @@ export function printFailoverHeader(trials: number): void {
   );
   out(
     `  For the ${FANOUT_CLIENTS / CLUSTER_SIZE} clients of that node, ms from the signal: left = its \`disconnected\` event; ` +
-      'resumed = its `connected` event (back in the room on another node, outbox resent); ' +
-      'receiving = the first message it shows after leaving the node (caught up by the resume, or live): receiving again.',
+      'welcomed = the first bytes from another node (its welcome); ' +
+      'receiving = the first message it shows after leaving the node (caught up by the resume, or live): receiving again; ' +
+      'resumed = its `connected` event (back in the room, catch-up complete, outbox resent).',
   );
   out(
     `  For all ${FANOUT_CLIENTS} clients: lost = (client, acked message) pairs never shown; dup = extra showings of any message; ` +
@@ -101,8 +103,9 @@ export function printFailoverTrial(trial: FailoverTrial, index: number): void {
       trial.victim,
       trial.loadAverage,
       pair(trial.victims.map((v) => v.leftMs)),
-      pair(trial.victims.map((v) => v.resumedMs)),
+      pair(trial.victims.map((v) => v.welcomedMs)),
       pair(trial.victims.map((v) => v.receivingMs)),
+      pair(trial.victims.map((v) => v.resumedMs)),
       int(result.sent),
       int(result.acked),
       int(result.lost),
@@ -143,6 +146,7 @@ interface SignalFigures {
   clients: number;
   receiving: { p50: number; p99: number; max: number };
   left: { p50: number; p99: number; max: number };
+  welcomed: { p50: number; p99: number; max: number };
   resumed: { p50: number; p99: number; max: number };
   lost: number;
   duplicated: number;
@@ -158,6 +162,7 @@ function figuresOf(trials: readonly FailoverTrial[]): SignalFigures {
     clients: victims.length,
     receiving: pooled(victims.map((v) => v.receivingMs)),
     left: pooled(victims.map((v) => v.leftMs)),
+    welcomed: pooled(victims.map((v) => v.welcomedMs)),
     resumed: pooled(victims.map((v) => v.resumedMs)),
     lost: sum((t) => t.result.lost),
     duplicated: sum((t) => t.result.duplicated),
@@ -177,7 +182,7 @@ export function printFailoverSummary(signal: FailureSignal, trials: readonly Fai
     `  ${labelOf(signal)}, ${f.clients} clients of the failed node over ${f.trials} trials: receiving again ${percentiles(f.receiving)} ` +
       `(target p99 < ${int(target)} ms: ${verdict(f.receiving.p99 < target)})`,
   );
-  out(`    left ${percentiles(f.left)}; resumed ${percentiles(f.resumed)}`);
+  out(`    left ${percentiles(f.left)}; welcomed ${percentiles(f.welcomed)}; resumed ${percentiles(f.resumed)}`);
   out(
     `    all ${FANOUT_CLIENTS} clients: lost ${int(f.lost)}, duplicated ${int(f.duplicated)} (target 0 and 0: ` +
       `${verdict(f.lost === 0 && f.duplicated === 0)}); reordered ${int(f.reordered)}, unacked ${int(f.unsettled)}`,

@@ -1,4 +1,4 @@
-import { ChatClient, type ChatClientError } from '@meshchat/client';
+import { ChatClient, type ChatClientError, type Transport, tcpTransport } from '@meshchat/client';
 import { type BenchTextFields, benchText, parseBenchText } from './bench-text.js';
 import {
   type ClientOutage,
@@ -44,6 +44,8 @@ function seedsOf(index: number, servers: readonly string[]): string[] {
 class FailoverLoad {
   private readonly clients: ChatClient[] = [];
   private readonly reports: FailoverClientReport[] = [];
+  // Each client's latest outage, if any.
+  private readonly outageOf: (ClientOutage | undefined)[] = [];
   // Showings per (receiver, publisher, message number), saturating at 255.
   private readonly received: Uint8Array;
   // Highest message number shown per (receiver, publisher), for the order check.
@@ -121,6 +123,7 @@ class FailoverLoad {
       nick: `f${index}`,
       clientId: clientIdOf(index),
       random: () => (isBuilding ? KEEP_SEED_ORDER : Math.random()),
+      transport: this.welcomeTimingTransport(index),
     });
     isBuilding = false;
     if (client.knownServers.join() !== seeds.join()) {
@@ -129,23 +132,43 @@ class FailoverLoad {
     return client;
   }
 
+  // TCP, noting when the first bytes (the welcome) arrive on a connection opened during an outage.
+  private welcomeTimingTransport(index: number): Transport {
+    return {
+      open: (server, handlers) => {
+        let isFirst = true;
+        return tcpTransport.open(server, {
+          ...handlers,
+          onData: (chunk) => {
+            const outage = this.outageOf[index];
+            if (isFirst && outage && outage.welcomedAt === undefined) outage.welcomedAt = wallClockMs();
+            isFirst = false;
+            handlers.onData(chunk);
+          },
+        });
+      },
+    };
+  }
+
   // From here on every loss of a node and every resume is recorded, with the time.
   private track(index: number, client: ChatClient): void {
     const { outages } = this.reports[index] as FailoverClientReport;
-    let current: ClientOutage | undefined;
     client.on('disconnected', ({ nodeId, reason }) => {
       if (this.isClosing) return;
-      current = { lostAt: wallClockMs(), nodeId, reason };
-      outages.push(current);
+      const outage: ClientOutage = { lostAt: wallClockMs(), nodeId, reason };
+      outages.push(outage);
+      this.outageOf[index] = outage;
     });
     client.on('connected', ({ nodeId, caughtUp }) => {
-      if (!current || current.resumedAt !== undefined) return;
-      current.resumedAt = wallClockMs();
-      current.resumedOn = nodeId;
-      current.caughtUp = caughtUp;
+      const outage = this.outageOf[index];
+      if (!outage || outage.resumedAt !== undefined) return;
+      outage.resumedAt = wallClockMs();
+      outage.resumedOn = nodeId;
+      outage.caughtUp = caughtUp;
     });
     client.on('message', (message) => {
-      if (current && current.receivingAt === undefined) current.receivingAt = wallClockMs();
+      const outage = this.outageOf[index];
+      if (outage && outage.receivingAt === undefined) outage.receivingAt = wallClockMs();
       this.onMessage(index, message.text);
     });
     client.on('error', (error) => this.count(this.clientErrors, error.code));

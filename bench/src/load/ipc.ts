@@ -57,6 +57,8 @@ export interface ClientOutage {
   lostAt: number;
   nodeId: string;
   reason: string;
+  /** The first bytes from a node after lostAt (its welcome): the reconnect is done. */
+  welcomedAt?: number;
   /** Its `connected` event after it: back in the room on `resumedOn`, outbox resent. */
   resumedAt?: number;
   resumedOn?: string;

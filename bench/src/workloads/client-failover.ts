@@ -25,6 +25,8 @@ const GENERATOR_EXIT_GRACE_MS = 3000;
 export interface VictimClientTimes {
   /** Until it gave the node up (its `disconnected` event). */
   leftMs: number | null;
+  /** Until the first bytes from a node after that (its welcome): reconnected. */
+  welcomedMs: number | null;
   /** Until it was back in the room on another node, outbox resent (its `connected` event). */
   resumedMs: number | null;
   /** Until the first message it showed after leaving the node: receiving again. */
@@ -150,6 +152,7 @@ function clientTimes(
     const first = outages[0];
     victims.push({
       leftMs: since(first?.lostAt),
+      welcomedMs: since(first?.welcomedAt),
       resumedMs: since(first?.resumedAt),
       receivingMs: since(first?.receivingAt),
       resumedOn: first?.resumedOn ?? null,
