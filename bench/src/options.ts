@@ -42,7 +42,7 @@ export const USAGE = `Usage: pnpm bench [options]
                         fanout     room fan-out at rising rates (~4 min)
                         detection  failure detection, kill -9 and SIGSTOP (~1 min)
                         failover   ChatClients at ${FAILOVER_RATE.toLocaleString('en-US')} msgs/s through kill -9 and SIGSTOP of a node:
-                                   time until its clients receive again, lost and duplicated (~2 min)
+                                   time until its clients receive again, lost and duplicated (~1.5 min)
                         idle       RSS per idle connection (~20 s)
                         catchup    a node that missed ${CATCHUP_MESSAGES.toLocaleString('en-US')} messages catches up by anti-entropy (~30 s)
                         history    last ${HISTORY_PAGE} of a ${HISTORY_MESSAGES.toLocaleString('en-US')}-message room: history and join latency (~45 s)
