@@ -8,9 +8,9 @@ export const DEFAULT_PING_MS = 1000;
 
 // A node not heard from for 2 s is left for another. A live node answers a ping within
 // about a second even on a quiet connection, so this leaves it a second of stall (a GC
-// pause, a long commit) before it is given up; and the clients of a hung node (SIGSTOP,
-// a silent partition) receive again on another node within 3 s (issue 5: left after
-// at most 2.25 s, then a reconnect and a resume of a few hundred ms).
+// pause, a long commit) before it is given up; and it leaves the clients of a hung node
+// (SIGSTOP, a silent partition) 0.75 s of issue 5's 3 s to reconnect and receive the
+// first page of their catch-up (left after at most 2.25 s).
 export const DEFAULT_PING_TIMEOUT_MS = 2000;
 
 // The silence is checked this many times per pingTimeoutMs (every 250 ms by default),
