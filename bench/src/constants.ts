@@ -48,11 +48,22 @@ export const BENCH_RATE_BURST = 1_000_000;
 // so receivers that never send are not dropped as idle.
 export const CLIENT_PING_MS = 4000;
 
-// Failure detection: /cluster of both survivors polled this often, a few trials each.
+// Failure detection: /cluster of both survivors polled this often. A few trials per
+// signal, in failure detection and in client failover alike.
 export const DETECTION_POLL_MS = 20;
-export const DEFAULT_DETECTION_TRIALS = 3;
+export const DEFAULT_TRIALS = 3;
 // Far above the configured bound (suspectAfterMs + confirm): past it, "not detected".
 export const DETECTION_TIMEOUT_MS = 15_000;
+
+// Client failover (issue 5): the room fan-out workload at FAILOVER_RATE on ChatClients
+// (the library, with its outbox and cursors: the raw fan-out clients do not fail over).
+// FAILOVER_BEFORE_MS of steady publishing (which also warms the fresh nodes up), then one
+// node is killed or stopped, and publishing goes on for FAILOVER_AFTER_MS: well past the
+// time a hung node takes to be left, so every client fails over under load and then
+// publishes a while on its new node before the drain.
+export const FAILOVER_RATE = 1000;
+export const FAILOVER_BEFORE_MS = 3000;
+export const FAILOVER_AFTER_MS = 7000;
 
 // Idle connections: issue 3 asks for 10,000 on one node.
 export const DEFAULT_IDLE_CLIENTS = 10_000;
@@ -121,6 +132,9 @@ export const TARGETS = {
   p99At4000Ms: 20,
   cpuPerDeliveryUs: 5,
   hungDetectionMs: 3000,
+  // A failed node's clients receiving again, p99 (issue 5 "Benchmark").
+  failoverAfterKillP99Ms: 1000,
+  failoverAfterStopP99Ms: 3000,
   idleBytesPerClient: 20 * 1024,
   catchupPerSec: 100_000,
   historyP99Ms: 5,

@@ -13,6 +13,14 @@ import { NODE_MAIN, PROFILE_ROOT } from './paths.js';
 import { summariseProfiles } from './profile-summary.js';
 import { printDetection, printHeader, printIdle, printProfile, printSummary, type RunResults } from './report.js';
 import {
+  FAILOVER_SIGNALS,
+  printFailoverFailure,
+  printFailoverHeader,
+  printFailoverSignal,
+  printFailoverSummary,
+  printFailoverTrial,
+} from './report-failover.js';
+import {
   printDurableHeader,
   printDurableResult,
   printDurableStore,
@@ -23,6 +31,7 @@ import {
 import { printCatchup, printHistory, printStoreSize } from './report-history.js';
 import { loadAverage, machineInfo } from './system.js';
 import { runCatchup } from './workloads/catchup.js';
+import { runFailoverTrials } from './workloads/client-failover.js';
 import { runDurableComparison } from './workloads/durable-vs-memory.js';
 import { runDetectionTrials } from './workloads/failure-detection.js';
 import { runHistoryQueries } from './workloads/history-query.js';
@@ -65,6 +74,24 @@ async function run(options: BenchOptions): Promise<void> {
       ...(await runDetectionTrials('SIGSTOP', options.trials, settings)),
     ];
     printDetection(results.detection, settings);
+  }
+  if (options.scenarios.includes('failover')) {
+    printFailoverHeader(options.trials);
+    results.failover = [];
+    for (const signal of FAILOVER_SIGNALS) {
+      printFailoverSignal(signal);
+      let index = 0;
+      const trials = await runFailoverTrials(
+        signal,
+        options.trials,
+        settings,
+        (trial) => printFailoverTrial(trial, index++),
+        (error) => printFailoverFailure(error, index++),
+      );
+      printFailoverSummary(signal, trials);
+      results.failover.push(...trials);
+    }
+    process.stdout.write('\n');
   }
   if (options.scenarios.includes('idle')) {
     results.idle = await runIdleMemory(options.idleClients, settings);

@@ -1,16 +1,26 @@
 import { parseArgs } from 'node:util';
 import {
   CATCHUP_MESSAGES,
-  DEFAULT_DETECTION_TRIALS,
   DEFAULT_IDLE_CLIENTS,
   DEFAULT_RATES,
   DEFAULT_STEP_SECONDS,
+  DEFAULT_TRIALS,
   DURABLE_RATES,
+  FAILOVER_RATE,
   HISTORY_MESSAGES,
   HISTORY_PAGE,
 } from './constants.js';
 
-export const SCENARIOS = ['fanout', 'detection', 'idle', 'catchup', 'history', 'storesize', 'durable'] as const;
+export const SCENARIOS = [
+  'fanout',
+  'detection',
+  'failover',
+  'idle',
+  'catchup',
+  'history',
+  'storesize',
+  'durable',
+] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
@@ -28,9 +38,11 @@ export interface BenchOptions {
 
 export const USAGE = `Usage: pnpm bench [options]
 
-  --scenarios LIST    which to run (default: all, about 11 minutes); each on fresh nodes:
+  --scenarios LIST    which to run (default: all, about 13 minutes); each on fresh nodes:
                         fanout     room fan-out at rising rates (~4 min)
                         detection  failure detection, kill -9 and SIGSTOP (~1 min)
+                        failover   ChatClients at ${FAILOVER_RATE.toLocaleString('en-US')} msgs/s through kill -9 and SIGSTOP of a node:
+                                   time until its clients receive again, lost and duplicated (~1.5 min)
                         idle       RSS per idle connection (~20 s)
                         catchup    a node that missed ${CATCHUP_MESSAGES.toLocaleString('en-US')} messages catches up by anti-entropy (~30 s)
                         history    last ${HISTORY_PAGE} of a ${HISTORY_MESSAGES.toLocaleString('en-US')}-message room: history and join latency (~45 s)
@@ -39,7 +51,7 @@ export const USAGE = `Usage: pnpm bench [options]
   --rates LIST        fan-out aggregate publish rates in msgs/s (default: ${DEFAULT_RATES.join(',')};
                       for durable, each store up to its first unclean rate of ${DURABLE_RATES.join(',')})
   --duration S        seconds per fan-out rate, fanout and durable (default: ${DEFAULT_STEP_SECONDS})
-  --trials N          failure-detection trials per signal (default: ${DEFAULT_DETECTION_TRIALS})
+  --trials N          trials per signal of detection and failover (default: ${DEFAULT_TRIALS})
   --idle-clients N    idle connections for the memory figure (default: ${DEFAULT_IDLE_CLIENTS})
   --cpu-prof          run the fan-out nodes under \`node --cpu-prof\` and summarise where their CPU went
   --set FIELD=VALUE   node config override, repeatable (e.g. --set store=memory), to price a feature
@@ -50,6 +62,7 @@ Examples:
   pnpm bench --rates 1000,4000 --duration 5
   pnpm bench --scenarios fanout --rates 16000 --cpu-prof
   pnpm bench --scenarios fanout --set store=memory
+  pnpm bench --scenarios failover --trials 5
   pnpm bench --scenarios catchup,history,storesize
   pnpm bench --scenarios durable --duration 5
 `;
@@ -74,7 +87,7 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
     rates: rates ?? DEFAULT_RATES,
     durableRates: rates ?? DURABLE_RATES,
     durationS: values.duration ? positive(values.duration, '--duration') : DEFAULT_STEP_SECONDS,
-    trials: values.trials ? positive(values.trials, '--trials', true) : DEFAULT_DETECTION_TRIALS,
+    trials: values.trials ? positive(values.trials, '--trials', true) : DEFAULT_TRIALS,
     idleClients: values['idle-clients']
       ? positive(values['idle-clients'], '--idle-clients', true)
       : DEFAULT_IDLE_CLIENTS,

@@ -12,5 +12,6 @@ export const DEMO_NODE_CONFIG = fromRoot('config/node-a.json');
 export const PROFILE_ROOT = fromRoot('.bench/profiles');
 
 export const FANOUT_GENERATOR = fileURLToPath(new URL('./load/fanout-generator.js', import.meta.url));
+export const FAILOVER_GENERATOR = fileURLToPath(new URL('./load/failover-generator.js', import.meta.url));
 export const IDLE_CLIENTS = fileURLToPath(new URL('./load/idle-clients.js', import.meta.url));
 export const STORE_FILLER = fileURLToPath(new URL('./load/store-filler.js', import.meta.url));

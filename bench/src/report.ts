@@ -2,10 +2,12 @@ import { CLIENT_PING_MS, CLUSTER_SIZE, DETECTION_POLL_MS, TARGETS } from './cons
 import { fixed, int, kib, mib, ms, out, type SummaryLine, verdict } from './format.js';
 import type { BenchNodeSettings } from './node-settings.js';
 import type { ProfileSummary } from './profile-summary.js';
+import { failoverSummaryLines } from './report-failover.js';
 import { historySummaryLines } from './report-history.js';
 import { median } from './stats.js';
 import type { MachineInfo } from './system.js';
 import type { CatchupResult } from './workloads/catchup.js';
+import type { FailoverTrial } from './workloads/client-failover.js';
 import type { DurableComparison } from './workloads/durable-vs-memory.js';
 import type { DetectionTrial } from './workloads/failure-detection.js';
 import type { HistoryResult } from './workloads/history-query.js';
@@ -94,6 +96,7 @@ export interface RunResults {
   loadAverageAtEnd: string;
   fanout?: FanoutStep[];
   detection?: DetectionTrial[];
+  failover?: FailoverTrial[];
   idle?: IdleMemoryResult;
   catchup?: CatchupResult;
   history?: HistoryResult;
@@ -151,6 +154,7 @@ export function printSummary(results: RunResults): void {
       verdict(hung !== null && hung < TARGETS.hungDetectionMs),
     ]);
   }
+  lines.push(...failoverSummaryLines(results.failover));
   if (results.idle) {
     lines.push([
       `idle connections: ${kib(results.idle.bytesPerClient)} RSS each (${int(results.idle.connected)} on one node)`,

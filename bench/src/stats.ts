@@ -85,3 +85,10 @@ export function median(values: readonly number[]): number {
     ? (sorted[middle] as number)
     : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
+
+/** The nearest-rank percentile of a list of numbers: with few samples, p99 is the largest. */
+export function percentile(values: readonly number[], percent: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.max(1, Math.ceil((percent / 100) * sorted.length)) - 1] as number;
+}

@@ -54,10 +54,20 @@ export function machineBusySeconds(): number {
 /**
  * Starts measuring what everything but `pids` uses of the machine; the function returned
  * gives it since then, in % of one core (as `other %cpu` of the fan-out table). A figure
- * measured while other work ran says so.
+ * measured while other work ran says so. A process that is gone by then counts with the
+ * CPU it had used at the last call: call it (and ignore the figure) right before killing one.
  */
 export function otherCpuMeter(pids: number[]): () => number {
-  const busy = () => pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+  const lastRead = new Map<number, number>();
+  const busy = () =>
+    pids.reduce((sum, pid) => {
+      try {
+        lastRead.set(pid, cpuSeconds(pid));
+      } catch {
+        // Exited and reaped: /proc/<pid> is gone.
+      }
+      return sum + (lastRead.get(pid) ?? 0);
+    }, 0);
   const machineAtStart = machineBusySeconds();
   const ownAtStart = busy();
   const startedAt = performance.now();

@@ -59,3 +59,8 @@ function readDigits(buf: Buffer, at: number, count: number): number {
   }
   return value;
 }
+
+/** readBenchText for a text a chat client already decoded (bench texts are ASCII). */
+export function parseBenchText(text: string, out: BenchTextFields): boolean {
+  return readBenchText(Buffer.from(text, 'latin1'), 0, text.length, out);
+}

@@ -1,20 +1,10 @@
-import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { encodeFrame, LENGTH_PREFIX_BYTES } from '@meshchat/protocol';
-import {
-  CLIENT_PING_MS,
-  DRAIN_MAX_MS,
-  DRAIN_QUIET_MS,
-  MAX_SCHEDULE_SLIP_MS,
-  SEND_TICK_MS,
-  VALIDATE_EVERY,
-  WARMUP_MAX_RATE,
-  WARMUP_MS,
-} from '../constants.js';
+import { CLIENT_PING_MS, VALIDATE_EVERY, WARMUP_MAX_RATE, WARMUP_MS } from '../constants.js';
 import { LatencyHistogram } from '../stats.js';
 import { type BenchTextFields, benchClientMsgId, benchText, readBenchText } from './bench-text.js';
 import { exitWithParent, type FanoutResult, type FanoutSpec, generatorSpec, report } from './ipc.js';
 import { findStringField } from './msgpack-peek.js';
+import { drainUntil, nowUs, publishOpenLoop, type ScheduleStats } from './open-loop.js';
 import { type FastType, RawClient } from './raw-client.js';
 
 // The room fan-out load generator, one process: `clients` raw clients spread evenly
@@ -25,15 +15,7 @@ import { type FastType, RawClient } from './raw-client.js';
 // WARMUP_LABEL up and are not counted.
 
 const WARMUP_LABEL = 50;
-const nowUs = () => Math.round(performance.now() * 1000);
 const clientIdOf = (index: number) => `bench-${process.pid}-${index}`;
-
-interface PublishStats {
-  sent: number;
-  windowMs: number;
-  skipped: number;
-  maxTickGapUs: number;
-}
 
 class FanoutLoad {
   private readonly clients: RawClient[] = [];
@@ -120,61 +102,33 @@ class FanoutLoad {
     for (const client of this.clients) client.close();
   }
 
-  // Open loop: every tick sends whatever the schedule says is due by now, round-robin
-  // over the publishers (message k goes to publisher k mod publishers, as its n-th),
-  // one socket write per publisher per tick.
-  private publish(rate: number, durationMs: number, label: number): Promise<PublishStats> {
+  // Message k goes to publisher k mod publishers, as its n-th; one socket write per
+  // publisher per tick.
+  private publish(rate: number, durationMs: number, label: number): Promise<ScheduleStats> {
     const { spec } = this;
-    const total = Math.floor((rate * durationMs) / 1000);
-    const maxBacklog = Math.max(1, Math.ceil((rate * MAX_SCHEDULE_SLIP_MS) / 1000));
     const batches: Buffer[][] = Array.from({ length: spec.publishers }, () => []);
-    const startUs = nowUs();
-    const stats: PublishStats = { sent: 0, windowMs: 0, skipped: 0, maxTickGapUs: 0 };
-    let position = 0;
-    let lastTickUs = startUs;
-    return new Promise((resolve) => {
-      const tick = () => {
-        const now = nowUs();
-        stats.maxTickGapUs = Math.max(stats.maxTickGapUs, now - lastTickUs);
-        lastTickUs = now;
-        const due = Math.min(total, Math.floor(((now - startUs) * rate) / 1e6));
-        if (due - position > maxBacklog) {
-          stats.skipped += due - maxBacklog - position;
-          position = due - maxBacklog;
-        }
-        for (; position < due; position++) {
-          const publisher = stats.sent % spec.publishers;
-          const n = Math.floor(stats.sent / spec.publishers);
-          stats.sent++;
-          const text = benchText(label + publisher, n, now);
-          const clientMsgId = benchClientMsgId(label + publisher, n);
-          (batches[publisher] as Buffer[]).push(encodeFrame({ type: 'send', room: spec.room, text, clientMsgId }));
-        }
-        for (let publisher = 0; publisher < spec.publishers; publisher++) {
-          const batch = batches[publisher] as Buffer[];
-          if (batch.length === 0) continue;
-          this.clients[publisher]?.write(batch.length === 1 ? (batch[0] as Buffer) : Buffer.concat(batch));
-          batch.length = 0;
-        }
-        if (position >= total) {
-          clearInterval(timer);
-          stats.windowMs = (now - startUs) / 1000;
-          resolve(stats);
-        }
-      };
-      const timer = setInterval(tick, SEND_TICK_MS);
-    });
+    const send = (k: number, now: number) => {
+      const publisher = k % spec.publishers;
+      const n = Math.floor(k / spec.publishers);
+      const text = benchText(label + publisher, n, now);
+      const clientMsgId = benchClientMsgId(label + publisher, n);
+      (batches[publisher] as Buffer[]).push(encodeFrame({ type: 'send', room: spec.room, text, clientMsgId }));
+    };
+    const flush = () => {
+      for (let publisher = 0; publisher < spec.publishers; publisher++) {
+        const batch = batches[publisher] as Buffer[];
+        if (batch.length === 0) continue;
+        this.clients[publisher]?.write(batch.length === 1 ? (batch[0] as Buffer) : Buffer.concat(batch));
+        batch.length = 0;
+      }
+    };
+    return publishOpenLoop(rate, durationMs, send, flush);
   }
 
-  // Until everything arrived, nothing arrived for DRAIN_QUIET_MS, or DRAIN_MAX_MS passed.
   private async drain(isComplete: () => boolean): Promise<void> {
-    const startedUs = nowUs();
-    this.lastDeliveryUs = Math.max(this.lastDeliveryUs, startedUs);
-    while (!isComplete()) {
-      const now = nowUs();
-      if (now - this.lastDeliveryUs > DRAIN_QUIET_MS * 1000 || now - startedUs > DRAIN_MAX_MS * 1000) return;
-      await sleep(20);
-    }
+    // The drain's quiet period starts from its beginning at the earliest.
+    this.lastDeliveryUs = Math.max(this.lastDeliveryUs, nowUs());
+    await drainUntil(isComplete, () => this.lastDeliveryUs);
   }
 
   private onRawFrame(receiver: number, type: FastType, buf: Buffer, start: number, end: number, now: number): void {

@@ -1,4 +1,5 @@
 import { type ChildProcess, fork } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
 import { trackChild } from '../cleanup.js';
 import type { LatencySummary } from '../stats.js';
 
@@ -39,6 +40,66 @@ export interface FanoutResult {
   latency: LatencySummary;
 }
 
+/** The room fan-out workload on ChatClients, across the failure of one node (failover scenario). */
+export interface FailoverSpec {
+  servers: string[];
+  room: string;
+  clients: number;
+  publishers: number;
+  rate: number;
+  /** Publishing lasts this long from 'start'; the bench fails a node meanwhile. */
+  durationMs: number;
+}
+
+/** A client's time away from a cluster: from losing its node to resuming on another. */
+export interface ClientOutage {
+  /** When the client gave the connection up (its `disconnected` event), on wallClockMs(). */
+  lostAt: number;
+  nodeId: string;
+  reason: string;
+  /** The first bytes from a node after lostAt (its welcome): the reconnect is done. */
+  welcomedAt?: number;
+  /** Its `connected` event after it: back in the room on `resumedOn`, outbox resent. */
+  resumedAt?: number;
+  resumedOn?: string;
+  /** Messages the resume delivered that the client had missed. */
+  caughtUp?: number;
+  /** The first message the client showed after lostAt (caught up or live): receiving again. */
+  receivingAt?: number;
+}
+
+export interface FailoverClientReport {
+  /** The node the client was on when publishing started. */
+  startNodeId: string;
+  outages: ClientOutage[];
+}
+
+export interface FailoverResult {
+  sent: number;
+  sendWindowMs: number;
+  skipped: number;
+  /** Longest gap between two publishing ticks: how long the generator was stalled. */
+  maxTickGapMs: number;
+  acked: number;
+  /** Sends neither acked nor rejected when the drain ended (still in an outbox). */
+  unsettled: number;
+  /** Rejected sends, by error code. */
+  rejected: Record<string, number>;
+  /** The clients' `error` events (problems not tied to a call, e.g. a failed rejoin), by code. */
+  clientErrors: Record<string, number>;
+  /** Messages shown by all clients, duplicates included. */
+  deliveries: number;
+  /** (receiver, acked message) pairs never shown. */
+  lost: number;
+  /** Shown more than once, counted per extra showing, over every message sent. */
+  duplicated: number;
+  /** Shown after a later message of the same publisher. */
+  reordered: number;
+  /** Texts that are not bench texts of this run. */
+  invalid: number;
+  clients: FailoverClientReport[];
+}
+
 export interface IdleSpec {
   server: string;
   clients: number;
@@ -60,6 +121,7 @@ export type GeneratorMessage =
   | { type: 'ready' }
   | { type: 'filled'; seconds: number }
   | { type: 'result'; result: FanoutResult }
+  | { type: 'failover-result'; result: FailoverResult }
   | { type: 'connected'; connected: number; failed: number; firstError?: string }
   | { type: 'failed'; message: string };
 
@@ -85,7 +147,7 @@ export class GeneratorProcess {
     });
   }
 
-  static start(modulePath: string, spec: FanoutSpec | IdleSpec | StoreFillSpec): GeneratorProcess {
+  static start(modulePath: string, spec: FanoutSpec | FailoverSpec | IdleSpec | StoreFillSpec): GeneratorProcess {
     const child = fork(modulePath, [JSON.stringify(spec)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     trackChild(child);
     return new GeneratorProcess(child);
@@ -142,6 +204,13 @@ export class GeneratorProcess {
     clearTimeout(timer);
   }
 }
+
+/**
+ * Milliseconds since the epoch with sub-millisecond resolution, alike in every process
+ * of the machine (each process's high-resolution clock from its own time origin), so a
+ * time the bench takes can be compared with one a generator takes.
+ */
+export const wallClockMs = () => performance.timeOrigin + performance.now();
 
 /** In a generator: its spec, and a way to report to the bench. */
 export function generatorSpec<T>(): T {

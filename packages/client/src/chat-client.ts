@@ -13,6 +13,15 @@ import {
   type ServerFrameOf,
   serverFrameSchemas,
 } from '@meshchat/protocol';
+import {
+  BYE_TIMEOUT_MS,
+  DEFAULT_BACKOFF,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_PING_MS,
+  DEFAULT_PING_TIMEOUT_MS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  SILENCE_CHECKS_PER_TIMEOUT,
+} from './constants.js';
 import { Emitter } from './emitter.js';
 import { ChatClientError } from './errors.js';
 import { Outbox } from './outbox.js';
@@ -29,7 +38,10 @@ export interface ChatClientOptions {
   /** Stable id of this client across reconnects; a random one when not given. */
   clientId?: string;
   transport: Transport;
-  /** The client pings every pingMs and leaves a node silent for pingTimeoutMs. */
+  /**
+   * The client pings every pingMs (default 1000) and leaves a node it has heard nothing
+   * from for pingTimeoutMs (default 2000), checking the silence 8 times per pingTimeoutMs.
+   */
   pingMs?: number;
   pingTimeoutMs?: number;
   /** Bound on TCP connect plus hello/welcome with one node. */
@@ -89,20 +101,6 @@ export interface ChatClientEvents {
 // Errors at hello that another node would answer the same way; retrying cannot help.
 const FINAL_CODES = new Set(['INVALID_NICK', 'NICK_TAKEN', 'VERSION_MISMATCH', 'SESSION_REPLACED']);
 
-// After close() says bye, how long the node has to close the connection before the
-// client does: the bye tells nodes to announce this client's leaves at once rather than
-// hold its presence for a resume, and a node that does not answer cannot hold close().
-const BYE_TIMEOUT_MS = 1000;
-
-const DEFAULTS = {
-  pingMs: 1000,
-  pingTimeoutMs: 3000,
-  connectTimeoutMs: 3000,
-  requestTimeoutMs: 10_000,
-  backoffInitialMs: 100,
-  backoffMaxMs: 5000,
-};
-
 interface Link {
   server: string;
   connection: TransportConnection;
@@ -146,7 +144,7 @@ export class BaseChatClient extends Emitter<ChatClientEvents> {
   private isClosed = false;
   private firstConnect: { resolve(): void; reject(err: ChatClientError): void; failures: string[] } | undefined;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
-  private pingTimer: ReturnType<typeof setInterval> | undefined;
+  private keepaliveTimer: ReturnType<typeof setInterval> | undefined;
   private dialTimer: ReturnType<typeof setTimeout> | undefined;
   private pingNonce = 0;
 
@@ -158,13 +156,13 @@ export class BaseChatClient extends Emitter<ChatClientEvents> {
       servers: options.servers,
       nick: options.nick,
       transport: options.transport,
-      pingMs: options.pingMs ?? DEFAULTS.pingMs,
-      pingTimeoutMs: options.pingTimeoutMs ?? DEFAULTS.pingTimeoutMs,
-      connectTimeoutMs: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
-      requestTimeoutMs: options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
+      pingMs: options.pingMs ?? DEFAULT_PING_MS,
+      pingTimeoutMs: options.pingTimeoutMs ?? DEFAULT_PING_TIMEOUT_MS,
+      connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
       backoff: {
-        initialMs: options.backoff?.initialMs ?? DEFAULTS.backoffInitialMs,
-        maxMs: options.backoff?.maxMs ?? DEFAULTS.backoffMaxMs,
+        initialMs: options.backoff?.initialMs ?? DEFAULT_BACKOFF.initialMs,
+        maxMs: options.backoff?.maxMs ?? DEFAULT_BACKOFF.maxMs,
       },
       random,
       discoverServers: options.discoverServers ?? true,
@@ -433,7 +431,7 @@ export class BaseChatClient extends Emitter<ChatClientEvents> {
     // A client's first session starts from the inbox as it is: older DMs are not replayed.
     this.inbox ??= new SeenPosition(welcome.inbox);
     if (this.options.discoverServers) this.servers.learn(welcome.servers);
-    this.startPings(link);
+    this.startKeepalive(link);
     this.firstConnect?.resolve();
     this.firstConnect = undefined;
     this.resume(link);
@@ -515,17 +513,28 @@ export class BaseChatClient extends Emitter<ChatClientEvents> {
     });
   }
 
-  private startPings(link: Link): void {
-    clearInterval(this.pingTimer);
-    // Ping well within the node's idle timeout, whatever pingMs was configured.
-    const intervalMs = Math.min(this.options.pingMs, Math.floor((link.welcome?.limits.idleTimeoutMs ?? Infinity) / 3));
-    this.pingTimer = setInterval(() => {
+  /**
+   * Pings every pingMs (at most every third of the node's idle timeout), and checks the
+   * silence SILENCE_CHECKS_PER_TIMEOUT times per pingTimeoutMs on the same timer, so a
+   * hung node is left within pingTimeoutMs and a check interval of its last frame,
+   * however seldom the client pings.
+   */
+  private startKeepalive(link: Link): void {
+    clearInterval(this.keepaliveTimer);
+    const pingEveryMs = Math.min(this.options.pingMs, Math.floor((link.welcome?.limits.idleTimeoutMs ?? Infinity) / 3));
+    const checksPerPing = Math.max(
+      1,
+      Math.ceil((pingEveryMs * SILENCE_CHECKS_PER_TIMEOUT) / this.options.pingTimeoutMs),
+    );
+    const checkEveryMs = Math.max(1, Math.floor(pingEveryMs / checksPerPing));
+    let checks = 0;
+    this.keepaliveTimer = setInterval(() => {
       if (Date.now() - link.lastHeardAt > this.options.pingTimeoutMs) {
         this.drop(link, `no answer within ${this.options.pingTimeoutMs} ms`);
         return;
       }
-      link.connection.write(encodeFrame({ type: 'ping', nonce: ++this.pingNonce }));
-    }, intervalMs);
+      if (++checks % checksPerPing === 0) link.connection.write(encodeFrame({ type: 'ping', nonce: ++this.pingNonce }));
+    }, checkEveryMs);
   }
 
   private onLinkClosed(link: Link, transportReason: string): void {
@@ -533,7 +542,7 @@ export class BaseChatClient extends Emitter<ChatClientEvents> {
     if (link !== this.link) return;
     this.link = undefined;
     clearTimeout(this.dialTimer);
-    clearInterval(this.pingTimer);
+    clearInterval(this.keepaliveTimer);
     const reason = link.closeReason ?? transportReason;
     for (const reqId of link.rejoins) {
       this.requests.reject(reqId, new ChatClientError('CLOSED', `connection lost during resume: ${reason}`));
@@ -575,7 +584,7 @@ export class BaseChatClient extends Emitter<ChatClientEvents> {
     this.isClosed = true;
     clearTimeout(this.retryTimer);
     clearTimeout(this.dialTimer);
-    clearInterval(this.pingTimer);
+    clearInterval(this.keepaliveTimer);
     const link = this.link;
     if (link?.welcome && sayBye) {
       link.closeReason ??= reason;

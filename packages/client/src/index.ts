@@ -38,6 +38,14 @@ export {
   type PresenceEvent,
   type ReconnectingInfo,
 } from './chat-client.js';
+export {
+  DEFAULT_BACKOFF,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_PING_MS,
+  DEFAULT_PING_TIMEOUT_MS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  SILENCE_CHECKS_PER_TIMEOUT,
+} from './constants.js';
 export { ChatClientError, type ClientErrorCode } from './errors.js';
 export { tcpTransport } from './tcp-transport.js';
 export type { Transport, TransportConnection, TransportHandlers } from './transport.js';

@@ -1,98 +1,11 @@
 // ChatClient against a node played by the test, frame by frame, for the edges of the
 // inbox resume that a real cluster produces only by chance: a direct message replayed
 // and then delivered live, a replay in pages, a resend under another id.
-import {
-  BaseChatClient,
-  type ConnectedInfo,
-  type DirectMessage,
-  type Transport,
-  type TransportHandlers,
-} from '@meshchat/client';
-import {
-  type ClientFrame,
-  type Cursor,
-  clientFrameSchemas,
-  encodeFrame,
-  FrameDecoder,
-  type ServerFrame,
-  type ServerFrameOf,
-} from '@meshchat/protocol';
+import { BaseChatClient, type ConnectedInfo, type DirectMessage } from '@meshchat/client';
+import type { ServerFrameOf } from '@meshchat/protocol';
 import { describe, expect, it } from 'vitest';
 import { onCleanup, waitFor } from '../../../test/harness/index.js';
-
-/** One connection the client opened; the test answers for the node. */
-class ScriptedConnection {
-  readonly frames: ClientFrame[] = [];
-  private readonly decoder = new FrameDecoder(clientFrameSchemas);
-  isClosed = false;
-  // A node closes the connection when the client says bye.
-  answersBye = true;
-
-  constructor(
-    readonly server: string,
-    private readonly handlers: TransportHandlers,
-  ) {}
-
-  write(bytes: Uint8Array): void {
-    const { frames } = this.decoder.push(bytes);
-    this.frames.push(...frames);
-    if (this.answersBye && frames.some((f) => f.type === 'bye')) this.end('closed by the node');
-  }
-
-  close(): void {
-    this.end('closed by client');
-  }
-
-  send(frame: ServerFrame): void {
-    this.handlers.onData(encodeFrame(frame));
-  }
-
-  end(reason: string): void {
-    if (this.isClosed) return;
-    this.isClosed = true;
-    queueMicrotask(() => this.handlers.onClose(reason));
-  }
-
-  framesOf<T extends ClientFrame['type']>(type: T): Extract<ClientFrame, { type: T }>[] {
-    return this.frames.filter((f): f is Extract<ClientFrame, { type: T }> => f.type === type);
-  }
-
-  async waitForFrame<T extends ClientFrame['type']>(type: T, count = 1): Promise<Extract<ClientFrame, { type: T }>> {
-    await waitFor(() => this.framesOf(type).length >= count, `the client to send ${count} ${type} frame(s)`);
-    return this.framesOf(type)[count - 1] as Extract<ClientFrame, { type: T }>;
-  }
-
-  welcome(nodeId: string, inbox: Cursor, servers: string[] = [this.server]): void {
-    this.send({
-      type: 'welcome',
-      version: 2,
-      nodeId,
-      sessionId: `${nodeId}-session`,
-      clientId: 'c-alice',
-      nick: 'alice',
-      servers,
-      inbox,
-      limits: { maxMessageLength: 4000, idleTimeoutMs: 15_000 },
-    });
-  }
-}
-
-/** A Transport whose every connection is a ScriptedConnection. */
-class ScriptedTransport implements Transport {
-  readonly connections: ScriptedConnection[] = [];
-
-  open(server: string, handlers: TransportHandlers): ScriptedConnection {
-    const connection = new ScriptedConnection(server, handlers);
-    this.connections.push(connection);
-    queueMicrotask(() => handlers.onOpen());
-    return connection;
-  }
-
-  async waitForConnection(n: number): Promise<ScriptedConnection> {
-    await waitFor(() => this.connections.length >= n, `connection ${n}`);
-    return this.connections[n - 1] as ScriptedConnection;
-  }
-}
+import { ScriptedTransport } from './scripted-node.js';
 
 function scriptedClient(options: { discoverServers?: boolean } = {}) {
   const transport = new ScriptedTransport();

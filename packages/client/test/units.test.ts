@@ -2,6 +2,7 @@ import type { ChatMessage } from '@meshchat/protocol';
 import { backoffDelay } from '@meshchat/protocol';
 import { describe, expect, it } from 'vitest';
 import { RoomCursors } from '../src/room-cursors.js';
+import { SeenPosition, SHOWN_WINDOW } from '../src/seen-position.js';
 import { ServerList } from '../src/server-list.js';
 
 const message = (origin: string, seq: number, clientMsgId = `${origin}-${seq}`): ChatMessage => ({
@@ -65,5 +66,25 @@ describe('RoomCursors', () => {
     expect(cursors.accept(message('node-c', 4, 'same'))).toBe(false);
     // The alias still moves the cursor, so a resume does not replay it.
     expect(cursors.cursor('r')).toEqual({ 'node-b': 1, 'node-c': 4 });
+  });
+});
+
+describe('SeenPosition', () => {
+  const sighting = (origin: string, seq: number, clientMsgId: string) => ({
+    origin,
+    seq,
+    from: { clientId: 'c1' },
+    clientMsgId,
+  });
+
+  it('remembers the clientMsgIds of the last SHOWN_WINDOW messages shown, and forgets older ones', () => {
+    const position = new SeenPosition();
+    for (let seq = 1; seq <= SHOWN_WINDOW + 1; seq++) {
+      expect(position.accept(sighting('node-b', seq, `m${seq}`))).toBe(true);
+    }
+    // Resent under other ids: m2 is the oldest still remembered, m1 has left the window.
+    expect(position.accept(sighting('node-c', 1, 'm2'))).toBe(false);
+    expect(position.accept(sighting('node-c', 2, `m${SHOWN_WINDOW + 1}`))).toBe(false);
+    expect(position.accept(sighting('node-c', 3, 'm1'))).toBe(true);
   });
 });
