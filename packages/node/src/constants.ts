@@ -31,6 +31,10 @@ export const ROOM_PATTERN = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
 // Upper bound on the messages in one joined or history_reply frame, well under the
 // client's 1 MiB frame limit; a longer catch-up or history is paged.
 export const REPLY_BUDGET_BYTES = 256 * 1024;
+// At most this many messages per catch-up page, whatever their size: a page reads only
+// what it may send (plus one, to know whether more follow), so a long catch-up costs the
+// same per page from the first to the last.
+export const REPLY_PAGE_MESSAGES = 1000;
 
 // How long a connection closed with an error frame may take to flush it before the
 // socket is destroyed anyway (a client that stopped reading never drains).
@@ -103,7 +107,7 @@ export const DEFAULT_ACK_REPLICAS = 2;
 export const DEFAULT_GROUP_COMMIT_MS = 2;
 
 // A client that lost its node is back within about a second (kill -9: the socket closes
-// at once and the next node answers; a hung node: ChatClient's 3 s ping timeout), and
+// at once and the next node answers; a hung node: ChatClient's 2 s keepalive timeout), and
 // even a node declared dead only after deadAfterMs leaves its clients resumed well
 // inside 5 s. So 5 s hides failovers from presence without keeping a client that is
 // really gone listed (and reachable by DM) for long.

@@ -13,6 +13,7 @@ import {
 } from '@meshchat/protocol';
 import type { Logger } from 'pino';
 import type { NodeConfig } from '../config/schema.js';
+import { REPLY_PAGE_MESSAGES } from '../constants.js';
 import { ChatError } from '../errors.js';
 import type { MessageStore } from '../store/message-store.js';
 import { type ClientLink, ClientSession } from './client-session.js';
@@ -345,8 +346,8 @@ export class ChatService {
     const { identity, inbox } = session;
     if (!identity || !inbox) return;
     const room = inboxRoom(identity.clientId);
-    const missed = this.deps.store.after(room, inbox.position);
-    const page = oldestWithinBudget(missed);
+    const missed = this.deps.store.after(room, inbox.position, REPLY_PAGE_MESSAGES + 1);
+    const page = oldestWithinBudget(missed.slice(0, REPLY_PAGE_MESSAGES));
     for (const message of page) {
       inbox.replayed(message);
       session.link.send(directFrame(message, identity.nick));
@@ -375,8 +376,8 @@ export class ChatService {
     const reply = { type: 'joined' as const, reqId, room };
     let history: ChatMessage[];
     if (frame.cursor) {
-      const missed = this.deps.store.after(room, frame.cursor);
-      const page = oldestWithinBudget(missed);
+      const missed = this.deps.store.after(room, frame.cursor, REPLY_PAGE_MESSAGES + 1);
+      const page = oldestWithinBudget(missed.slice(0, REPLY_PAGE_MESSAGES));
       if (page.length < missed.length) {
         const cursor = advanceCursor(frame.cursor, page);
         session.link.send({ ...reply, members: this.view.members(room), history: page, cursor, complete: false });
