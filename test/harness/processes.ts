@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import type { ChatNode, NodeConfigInput } from '@meshchat/node';
 import { registerCleanup, registerNodeLog } from './host.js';
 import { type LogLine, logsMatching } from './log-lines.js';
@@ -14,7 +14,8 @@ import { waitFor } from './wait.js';
 /** What GET /cluster answers: the node's membership view and per-room version vectors. */
 export type ClusterView = ReturnType<ChatNode['clusterView']>;
 
-const MAIN = fileURLToPath(new URL('../../packages/node/dist/main.js', import.meta.url));
+// Beside the package's entry, resolved the same from test/harness and its compiled dist/.
+const MAIN = join(dirname(createRequire(import.meta.url).resolve('@meshchat/node')), 'main.js');
 const START_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 10_000;
 
