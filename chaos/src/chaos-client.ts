@@ -1,0 +1,119 @@
+import { ChatClient } from '@meshchat/client';
+import { CLIENT_OPTIONS } from './constants.js';
+import { buildInSeedOrder } from './harness.js';
+import type { HistoryWriter } from './history.js';
+
+/**
+ * A chat client of the run that writes everything it does and sees to the history:
+ * connects and disconnects (failovers with their duration), joins, sends and how each
+ * settled, every message shown. It keeps only counts and the texts it has shown, for
+ * the settle phase to poll.
+ */
+export class ChaosClient {
+  readonly rooms: string[] = [];
+  private sent = 0;
+  private unsettled = 0;
+  // Per room, the texts shown: sends are unique texts, so its size counts distinct messages.
+  private readonly shown = new Map<string, Set<string>>();
+
+  private constructor(
+    readonly name: string,
+    private readonly client: ChatClient,
+    private readonly history: HistoryWriter,
+  ) {
+    client.on('connected', (info) => {
+      history.record({
+        type: 'connect',
+        client: name,
+        node: info.nodeId,
+        server: info.server,
+        caughtUp: info.caughtUp,
+        ...(info.failoverMs === undefined ? {} : { failoverMs: info.failoverMs }),
+        ...(info.lost === undefined ? {} : { lostNode: info.lost.nodeId }),
+      });
+    });
+    client.on('disconnected', (info) => {
+      history.record({ type: 'disconnect', client: name, node: info.nodeId, reason: info.reason });
+    });
+    client.on('message', (m) => {
+      this.shown.get(m.room)?.add(m.text);
+      history.record({
+        type: 'recv',
+        client: name,
+        room: m.room,
+        id: `${m.room}/${m.origin}/${m.seq}`,
+        from: m.from.nick,
+        fromId: m.from.clientId,
+        clientMsgId: m.clientMsgId,
+        text: m.text,
+      });
+    });
+    client.on('error', (error) => history.record({ type: 'client-error', client: name, error: error.message }));
+  }
+
+  /**
+   * Connects a client that tries `seeds` in the order given, the first being its home
+   * node, and learns no other address (in the netns layer the addresses nodes advertise
+   * are on the mesh, which this process cannot reach). Resolves once it is welcomed.
+   */
+  static async open(
+    name: string,
+    seeds: readonly string[],
+    home: string,
+    history: HistoryWriter,
+  ): Promise<ChaosClient> {
+    const client = buildInSeedOrder(
+      (random) =>
+        new ChatClient({ ...CLIENT_OPTIONS, servers: [...seeds], nick: name, random, discoverServers: false }),
+    );
+    if (client.knownServers.join() !== seeds.join()) {
+      throw new Error(`${name}: the client reordered its seeds (${client.knownServers.join(', ')})`);
+    }
+    history.record({ type: 'client', client: name, clientId: client.clientId, home });
+    const chaos = new ChaosClient(name, client, history);
+    await client.connect();
+    return chaos;
+  }
+
+  async join(room: string): Promise<void> {
+    this.shown.set(room, new Set());
+    await this.client.join(room);
+    this.rooms.push(room);
+    this.history.record({ type: 'join', client: this.name, room });
+  }
+
+  /** Sends the next message without waiting; the history gets its ack or rejection when it comes. */
+  send(room: string): void {
+    const n = this.sent++;
+    const text = `${this.name} ${room} #${n}`;
+    this.history.record({ type: 'send', client: this.name, room, n, text });
+    this.unsettled++;
+    this.client.send(room, text).then(
+      ({ id }) => {
+        this.unsettled--;
+        this.history.record({ type: 'ack', client: this.name, n, id: `${id.room}/${id.origin}/${id.seq}` });
+      },
+      (error: Error) => {
+        this.unsettled--;
+        this.history.record({ type: 'reject', client: this.name, n, error: error.message });
+      },
+    );
+  }
+
+  get sentCount(): number {
+    return this.sent;
+  }
+
+  get unsettledCount(): number {
+    return this.unsettled;
+  }
+
+  /** Distinct messages shown in `room`. */
+  shownCount(room: string): number {
+    return this.shown.get(room)?.size ?? 0;
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+}
