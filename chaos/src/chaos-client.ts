@@ -52,16 +52,11 @@ export class ChaosClient {
   }
 
   /**
-   * Connects a client that tries `seeds` in the order given, the first being its home
-   * node, and learns no other address (in the netns layer the addresses nodes advertise
-   * are on the mesh, which this process cannot reach). Resolves once it is welcomed.
+   * A client that tries `seeds` in the order given, the first being its home node, and
+   * learns no other address (in the netns layer the addresses nodes advertise are on the
+   * mesh, which this process cannot reach). connect() it next.
    */
-  static async open(
-    name: string,
-    seeds: readonly string[],
-    home: string,
-    history: HistoryWriter,
-  ): Promise<ChaosClient> {
+  static create(name: string, seeds: readonly string[], home: string, history: HistoryWriter): ChaosClient {
     const client = buildInSeedOrder(
       (random) =>
         new ChatClient({ ...CLIENT_OPTIONS, servers: [...seeds], nick: name, random, discoverServers: false }),
@@ -70,9 +65,12 @@ export class ChaosClient {
       throw new Error(`${name}: the client reordered its seeds (${client.knownServers.join(', ')})`);
     }
     history.record({ type: 'client', client: name, clientId: client.clientId, home });
-    const chaos = new ChaosClient(name, client, history);
-    await client.connect();
-    return chaos;
+    return new ChaosClient(name, client, history);
+  }
+
+  /** Resolves once a node has welcomed it. */
+  async connect(): Promise<void> {
+    await this.client.connect();
   }
 
   async join(room: string): Promise<void> {
@@ -98,6 +96,11 @@ export class ChaosClient {
         this.history.record({ type: 'reject', client: this.name, n, error: error.message });
       },
     );
+  }
+
+  /** The node it is on, undefined while it is between nodes. */
+  get nodeId(): string | undefined {
+    return this.client.nodeId;
   }
 
   get sentCount(): number {

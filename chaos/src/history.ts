@@ -56,7 +56,14 @@ export type HistoryEvent = { t: number } & (
       text: string;
     }
   | { type: 'client-error'; client: string; error: string }
-  | { type: 'fault'; phase: 'start' | 'heal'; fault: Fault; description: string }
+  | {
+      type: 'fault';
+      phase: 'start' | 'heal';
+      fault: Fault;
+      description: string;
+      /** At the start: the clients on the nodes it hits. */
+      clients?: number;
+    }
   | { type: 'node-start'; node: string; restart: boolean }
   | {
       type: 'node-exit';

@@ -10,6 +10,8 @@ export interface InjectionTarget {
   layer: FaultLayer;
   history: HistoryWriter;
   seed: number;
+  /** How many clients are on a node now: a fault of a node nobody is on moves no client. */
+  clientsOn: (nodeId: string) => number;
   /** Told of each fault as it starts and heals. */
   onFault?: (line: string) => void;
 }
@@ -30,11 +32,12 @@ export async function injectFaults(
     const dueIn = startedAt + episode.atMs - performance.now();
     if (dueIn > 0) await sleep(dueIn, undefined, signal ? { signal } : {});
     const description = describeFault(episode.fault, cluster.nodeIds);
+    const clients = episode.fault.nodes.reduce((n, i) => n + target.clientsOn(cluster.nodeIds[i] as string), 0);
     // Its own stream per episode, so a lossy link's pattern depends on the seed alone.
     const heal = await apply(episode.fault, target, new SeededRandom(target.seed + index + 1));
-    history.record({ type: 'fault', phase: 'start', fault: episode.fault, description });
+    history.record({ type: 'fault', phase: 'start', fault: episode.fault, description, clients });
     const appliedAt = history.now();
-    target.onFault?.(`${(appliedAt / 1000).toFixed(1).padStart(6)} s  ${description}`);
+    target.onFault?.(`${(appliedAt / 1000).toFixed(1).padStart(6)} s  ${description} (${clients} clients on it)`);
     try {
       await sleep(episode.holdMs, undefined, signal ? { signal } : {});
     } finally {

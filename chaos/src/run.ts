@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ChaosClient } from './chaos-client.js';
@@ -65,6 +65,8 @@ export function scheduleFor(options: Pick<ChaosOptions, 'seed' | 'nodes' | 'faul
 export async function runChaos(options: ChaosOptions): Promise<void> {
   const log = options.log ?? (() => {});
   mkdirSync(options.runDir, { recursive: true });
+  // A node would start on an earlier run's data, and the history would mix two runs.
+  if (readdirSync(options.runDir).length > 0) throw new Error(`the run's directory ${options.runDir} is not empty`);
   const cleanups: Cleanup[] = [];
   routeCleanups((cleanup) => cleanups.push(cleanup));
   const history = new HistoryWriter(join(options.runDir, HISTORY_FILE));
@@ -96,15 +98,19 @@ export async function runChaos(options: ChaosOptions): Promise<void> {
     const cluster = await ChaosCluster.start(layer, options.nodes, options.runDir, history);
     const running = layer;
     const entries = nodeIds.map((_, i) => running.clientEntry(i));
-    clients.push(...(await Promise.all(Array.from({ length: options.clients }, (_, i) => openClient(i)))));
-    async function openClient(i: number): Promise<ChaosClient> {
+    // Client i starts on node i mod nodes, is in room i mod rooms and, every other one, in the next room too.
+    for (let i = 0; i < options.clients; i++) {
       const home = i % entries.length;
       const seeds = [...entries.slice(home), ...entries.slice(0, home)];
-      const client = await ChaosClient.open(`c${i}`, seeds, nodeIds[home] as string, history);
-      await client.join(rooms[i % rooms.length] as string);
-      if (rooms.length > 1 && i % 2 === 0) await client.join(rooms[(i + 1) % rooms.length] as string);
-      return client;
+      clients.push(ChaosClient.create(`c${i}`, seeds, nodeIds[home] as string, history));
     }
+    await Promise.all(
+      clients.map(async (client, i) => {
+        await client.connect();
+        await client.join(rooms[i % rooms.length] as string);
+        if (rooms.length > 1 && i % 2 === 0) await client.join(rooms[(i + 1) % rooms.length] as string);
+      }),
+    );
 
     log(`load for ${options.durationS} s: ${episodes.length} faults, then a quiet ${quietMs / 1000} s`);
     const maxPerClient = Math.ceil((durationMs + SEND_BOUND_SLACK_MS) / SEND_EVERY_MS);
@@ -112,7 +118,8 @@ export async function runChaos(options: ChaosOptions): Promise<void> {
     history.record({ type: 'phase', phase: 'load' });
     const startedAt = performance.now();
     workload.start();
-    await injectFaults(episodes, { cluster, layer, history, seed: options.seed, onFault: log }, startedAt);
+    const clientsOn = (nodeId: string) => clients.filter((c) => c.nodeId === nodeId).length;
+    await injectFaults(episodes, { cluster, layer, history, seed: options.seed, clientsOn, onFault: log }, startedAt);
     history.record({ type: 'phase', phase: 'quiet' });
     await sleep(Math.max(quietMs, startedAt + durationMs - performance.now()));
 
