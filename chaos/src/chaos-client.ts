@@ -1,16 +1,18 @@
-import { ChatClient } from '@meshchat/client';
+import { ChatClient, type MessageId } from '@meshchat/client';
 import { CLIENT_OPTIONS } from './constants.js';
 import { buildInSeedOrder } from './harness.js';
 import type { HistoryWriter } from './history.js';
 
 /**
  * A chat client of the run that writes everything it does and sees to the history:
- * connects and disconnects (failovers with their duration), joins, sends and how each
- * settled, every message shown. It keeps only counts and the texts it has shown, for
- * the settle phase to poll.
+ * connects and disconnects (failovers with their duration), joins, sends (to rooms and
+ * direct) and how each settled, every message shown. It keeps only counts and the texts
+ * it has shown, for the settle phase to poll.
  */
 export class ChaosClient {
   readonly rooms: string[] = [];
+  /** The room its direct messages are stored in, as nodes name it. */
+  readonly inbox: string;
   private sent = 0;
   private unsettled = 0;
   // Per room, the texts shown: sends are unique texts, so its size counts distinct messages.
@@ -21,6 +23,8 @@ export class ChaosClient {
     private readonly client: ChatClient,
     private readonly history: HistoryWriter,
   ) {
+    this.inbox = `@${client.clientId}`;
+    this.shown.set(this.inbox, new Set());
     client.on('connected', (info) => {
       history.record({
         type: 'connect',
@@ -48,6 +52,19 @@ export class ChaosClient {
         text: m.text,
       });
     });
+    client.on('direct', (d) => {
+      this.shown.get(this.inbox)?.add(d.text);
+      history.record({
+        type: 'recv',
+        client: name,
+        room: d.id.room,
+        id: `${d.id.room}/${d.id.origin}/${d.id.seq}`,
+        from: d.from.nick,
+        fromId: d.from.clientId,
+        clientMsgId: d.clientMsgId,
+        text: d.text,
+      });
+    });
     client.on('error', (error) => history.record({ type: 'client-error', client: name, error: error.message }));
   }
 
@@ -64,7 +81,7 @@ export class ChaosClient {
     if (client.knownServers.join() !== seeds.join()) {
       throw new Error(`${name}: the client reordered its seeds (${client.knownServers.join(', ')})`);
     }
-    history.record({ type: 'client', client: name, clientId: client.clientId, home });
+    history.record({ type: 'client', client: name, clientId: client.clientId, home, inbox: `@${client.clientId}` });
     return new ChaosClient(name, client, history);
   }
 
@@ -80,13 +97,25 @@ export class ChaosClient {
     this.history.record({ type: 'join', client: this.name, room });
   }
 
-  /** Sends the next message without waiting; the history gets its ack or rejection when it comes. */
+  /** Sends the next message to `room` without waiting; the history gets its ack or rejection when it comes. */
   send(room: string): void {
     const n = this.sent++;
     const text = `${this.name} ${room} #${n}`;
     this.history.record({ type: 'send', client: this.name, room, n, text });
+    this.settle(n, this.client.send(room, text));
+  }
+
+  /** Sends the next message to `to` as a direct message, stored in its inbox. */
+  dm(to: ChaosClient): void {
+    const n = this.sent++;
+    const text = `${this.name} @${to.name} #${n}`;
+    this.history.record({ type: 'send', client: this.name, room: to.inbox, n, text });
+    this.settle(n, this.client.dm(to.name, text));
+  }
+
+  private settle(n: number, acked: Promise<{ id: MessageId }>): void {
     this.unsettled++;
-    this.client.send(room, text).then(
+    acked.then(
       ({ id }) => {
         this.unsettled--;
         this.history.record({ type: 'ack', client: this.name, n, id: `${id.room}/${id.origin}/${id.seq}` });

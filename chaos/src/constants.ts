@@ -26,9 +26,12 @@ export const CLIENT_OPTIONS = {
 } as const;
 
 // Each client sends one message every 400 ms: 30 clients make 75 messages/s and, in 1.5
-// rooms of 3 each on average, about 1,100 deliveries/s, light enough for 2 cores to carry
+// rooms of 3 each on average, about 900 deliveries/s, light enough for 2 cores to carry
 // the nodes, the clients and the proxies without the run measuring its own overload.
 export const SEND_EVERY_MS = 400;
+// Every 4th message of a client is a direct message to another client, drawn at random:
+// direct messages follow their recipient across failovers through its inbox cursor.
+export const DM_EVERY = 4;
 
 // The cluster and clients settle before the first fault.
 export const WARMUP_MS = 2000;
@@ -37,9 +40,9 @@ export const QUIET_FRACTION = 0.2;
 export const MIN_QUIET_MS = 5000;
 export const MAX_QUIET_MS = 30_000;
 
-// How long each kind of fault lasts before it heals, [min, max] ms. A pause runs past
-// deadAfterMs half the time, so peers declare the node dead and it must refute; a
-// restart is brief (an operator's restart), a kill leaves the node down a while.
+// How long each kind of fault lasts before it heals, [min, max] ms. A pause mostly runs
+// past deadAfterMs, so peers declare the node dead and it must refute; a restart is
+// brief (an operator's restart), a kill leaves the node down a while.
 export const HOLD_MS = {
   kill: [300, 4000],
   restart: [0, 1500],

@@ -21,15 +21,16 @@ export interface RunInfo {
 
 /**
  * One line of the history. `t` is ms since the run started. Clients are named by nick
- * ("c7"); a message by its text ("c7 alpha #12": sender, room, the sender's count),
- * unique in the run, which is what the sender's send call was given; `clientMsgId` is
- * made inside the client library's send, so it is recorded where nodes hand it back,
- * on every delivery.
+ * ("c7"); a message by its text ("c7 alpha #12": sender, room, the sender's count;
+ * "c7 @c3 #13" for a direct message to c3), unique in the run, which is what the
+ * sender's send call was given; `clientMsgId` is made inside the client library's send,
+ * so it is recorded where nodes hand it back, on every delivery. A direct message is
+ * in its recipient's inbox room ("@" and the recipient's clientId), as nodes store it.
  */
 export type HistoryEvent = { t: number } & (
   | ({ type: 'run' } & RunInfo)
   | { type: 'schedule'; episodes: Episode[] }
-  | { type: 'client'; client: string; clientId: string; home: string }
+  | { type: 'client'; client: string; clientId: string; home: string; inbox: string }
   | { type: 'join'; client: string; room: string }
   | {
       type: 'connect';

@@ -1,9 +1,11 @@
 import type { ChaosClient } from './chaos-client.js';
+import { DM_EVERY } from './constants.js';
 
 /**
  * Every client sends one message every `everyMs` on its own timer (started at a random
- * offset, so clients do not send in lockstep), to its rooms in turn, never waiting for
- * an ack. Bounded: no client sends more than `maxPerClient`, whatever happens.
+ * offset, so clients do not send in lockstep), to its rooms in turn and every DM_EVERY-th
+ * one to another client directly, never waiting for an ack. Bounded: no client sends
+ * more than `maxPerClient`, whatever happens.
  */
 export class Workload {
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -17,10 +19,18 @@ export class Workload {
 
   start(): void {
     for (const client of this.clients) {
+      const others = this.clients.filter((c) => c !== client);
       const tick = () => {
-        if (client.sentCount >= this.maxPerClient) return;
-        const room = client.rooms[client.sentCount % client.rooms.length] as string;
-        this.sentByRoom.set(room, (this.sentByRoom.get(room) ?? 0) + 1);
+        const k = client.sentCount;
+        if (k >= this.maxPerClient) return;
+        if (others.length > 0 && k % DM_EVERY === DM_EVERY - 1) {
+          const to = others[Math.floor(Math.random() * others.length)] as ChaosClient;
+          this.count(to.inbox);
+          client.dm(to);
+          return;
+        }
+        const room = client.rooms[k % client.rooms.length] as string;
+        this.count(room);
         client.send(room);
       };
       const start = setTimeout(
@@ -39,8 +49,12 @@ export class Workload {
     this.timers.clear();
   }
 
-  /** Messages sent to `room` so far. */
+  /** Messages sent to `room` (a client's inbox for direct messages) so far. */
   sentTo(room: string): number {
     return this.sentByRoom.get(room) ?? 0;
+  }
+
+  private count(room: string): void {
+    this.sentByRoom.set(room, (this.sentByRoom.get(room) ?? 0) + 1);
   }
 }

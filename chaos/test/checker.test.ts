@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkRun, type Verdict } from '../src/checker/check.js';
 import type { FinalStores } from '../src/stores.js';
-import { HandMadeRun } from './hand-made-run.js';
+import { HandMadeRun, inboxOf } from './hand-made-run.js';
 
 /** Two nodes, two clients in alpha; c0 sends two messages, c1 one; all acked and shown to both. */
 function cleanRun(): { run: HandMadeRun; texts: string[]; stores: FinalStores } {
@@ -101,6 +101,23 @@ describe('the checker on runs that break a guarantee', () => {
     expect(verdict.figures.duplicates).toBe(1);
   });
 
+  it("exactly-once: a direct message its recipient never showed, the recipient's inbox named", () => {
+    const { run, stores } = cleanRun();
+    const dm = run.dm('c0', 'c1');
+    run.ack(dm, `${inboxOf('c1')}/n1/1`);
+    for (const node of Object.values(stores.nodes)) {
+      Object.assign(node.rooms, run.stores(['n'], [[`${inboxOf('c1')}/n1/1`, dm]]).nodes.n?.rooms);
+    }
+    const verdict = checkRun(run.events, stores);
+    expect(failed(verdict)).toEqual({
+      'exactly-once': [
+        `c1 in c1's inbox never showed c0 @c1 #2 (acked to c0 as ${inboxOf('c1')}/n1/1 at 0.2 s); c1 was on n2 (0.1 s-end)`,
+        "n1 serves c0 @c1 #2 in the history of c1's inbox, a message no client showed",
+        "n2 serves c0 @c1 #2 in the history of c1's inbox, a message no client showed",
+      ],
+    });
+  });
+
   it('exactly-once: a message shown that nobody sent to that room', () => {
     const { run, stores } = cleanRun();
     run.record({
@@ -129,7 +146,7 @@ describe('the checker on runs that break a guarantee', () => {
     for (const node of ['n1']) stores.nodes[node]?.rooms.alpha?.ids.push('alpha/n2/2');
     const verdict = checkRun(run.events, stores);
     expect(failed(verdict)['exactly-once']).toEqual([
-      "n2 serves c0 alpha #0 twice in alpha's history: as alpha/n1/1 and as alpha/n2/2",
+      'n2 serves c0 alpha #0 twice in the history of alpha: as alpha/n1/1 and as alpha/n2/2',
     ]);
   });
 

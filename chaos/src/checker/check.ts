@@ -28,7 +28,7 @@ export function checkRun(events: readonly HistoryEvent[], stores: FinalStores): 
     checkDurable(model, stores),
     checkExactlyOnce(model, stores),
     checkSenderOrder(model),
-    checkConvergence(stores),
+    checkConvergence(model, stores),
     checkSettled(model),
     checkNoCrash(model),
   ];

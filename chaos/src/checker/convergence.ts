@@ -1,5 +1,6 @@
 import type { FinalStores } from '../stores.js';
 import { count, type GuaranteeResult } from './guarantee.js';
+import { type RunModel, roomLabel } from './model.js';
 
 const EXAMPLES = 3;
 
@@ -7,7 +8,7 @@ const EXAMPLES = 3;
  * Guarantee 4 (design.md): convergence. After every fault has healed and the cluster
  * has settled, every live node stores the same ids (aliases included) in every room.
  */
-export function checkConvergence(stores: FinalStores): GuaranteeResult {
+export function checkConvergence(model: RunModel, stores: FinalStores): GuaranteeResult {
   const live = Object.entries(stores.nodes).filter(([, node]) => node.live);
   const rooms = [...new Set(live.flatMap(([, node]) => Object.keys(node.rooms)))].sort();
   const violations: string[] = [];
@@ -25,7 +26,7 @@ export function checkConvergence(stores: FinalStores): GuaranteeResult {
           ? ''
           : `; ${only.length} only on ${nodeId} (${only.slice(0, EXAMPLES).join(', ')}${only.length > EXAMPLES ? ', ...' : ''})`;
       violations.push(
-        `${room}: ${first.nodeId} holds ${count(first.ids.size)} ids, ${other.nodeId} ${count(other.ids.size)}` +
+        `${roomLabel(model, room)}: ${first.nodeId} holds ${count(first.ids.size)} ids, ${other.nodeId} ${count(other.ids.size)}` +
           side(first.nodeId, onlyFirst) +
           side(other.nodeId, onlyOther),
       );

@@ -6,6 +6,7 @@ import {
   connectionsOf,
   type Delivery,
   type RunModel,
+  roomLabel,
   type SendOp,
   seconds,
   whereWas,
@@ -31,7 +32,7 @@ export function checkExactlyOnce(model: RunModel, stores: FinalStores): Guarante
     for (const delivery of client.deliveries) {
       if (!client.rooms.includes(delivery.room)) {
         violations.push(
-          `${client.name} showed ${delivery.text} (${delivery.id}) of ${delivery.room}, a room it never joined`,
+          `${client.name} showed ${delivery.text} (${delivery.id}) of ${roomLabel(model, delivery.room)}, not its room`,
         );
       }
     }
@@ -53,7 +54,7 @@ function checkRoom(model: RunModel, client: ClientModel, room: string, sends: re
     if (delivery.room !== room) continue;
     byText.set(delivery.text, [...(byText.get(delivery.text) ?? []), delivery]);
   }
-  const where = `${client.name} in ${room}`;
+  const where = `${client.name} in ${roomLabel(model, room)}`;
   for (const op of sends) {
     const shown = byText.get(op.text) ?? [];
     if (shown.length === 0 && op.ack) {
@@ -71,7 +72,7 @@ function checkRoom(model: RunModel, client: ClientModel, room: string, sends: re
     const op = model.sends.get(text);
     const first = shown[0] as Delivery;
     if (!op || op.room !== room) {
-      violations.push(`${where} showed "${text}" (${first.id} at ${seconds(first.t)}), never sent to ${room}`);
+      violations.push(`${where} showed "${text}" (${first.id} at ${seconds(first.t)}), never sent there`);
     }
   }
   return violations;
@@ -98,22 +99,25 @@ function checkStoredMessages(model: RunModel, stores: FinalStores): { violations
       noteId(delivery.id, sender, `shown to ${client.name} as ${delivery.text}`);
     }
   }
+  // And what its sender was acked with, to name a message nobody showed.
+  const ackedText = new Map<IdKey, string>();
+  for (const op of model.sends.values()) if (op.ack) ackedText.set(op.ack.id, op.text);
   const live = Object.entries(stores.nodes).filter(([, node]) => node.live);
   for (const [nodeId, node] of live) {
     for (const [room, stored] of Object.entries(node.rooms)) {
       for (const [id, sender] of Object.entries(stored.senders)) noteId(id, sender, `stored on ${nodeId}`);
       const served = new Map<string, IdKey>();
+      const history = `the history of ${roomLabel(model, room)}`;
       for (const id of stored.history) {
         const sender = stored.senders[id] ?? '';
         const text = textOf.get(sender);
-        const what = text ?? `${id} (${sender || 'no record'})`;
+        const what = text ?? ackedText.get(id) ?? `${id} (${sender || 'no record'})`;
         if (served.has(sender)) {
-          violations.push(`${nodeId} serves ${what} twice in ${room}'s history: as ${served.get(sender)} and as ${id}`);
+          violations.push(`${nodeId} serves ${what} twice in ${history}: as ${served.get(sender)} and as ${id}`);
         } else {
           served.set(sender, id);
         }
-        if (text === undefined)
-          violations.push(`${nodeId} serves ${what} in ${room}'s history, a message no client showed`);
+        if (text === undefined) violations.push(`${nodeId} serves ${what} in ${history}, a message no client showed`);
       }
     }
   }

@@ -36,6 +36,7 @@ export interface ClientModel {
   name: string;
   clientId: string;
   home: string;
+  /** Its rooms, its inbox (direct messages to it) included. */
   rooms: string[];
   connections: Connection[];
   /** In the order shown. */
@@ -71,6 +72,8 @@ export interface RunModel {
   failovers: { client: string; node: string; lostNode?: string; ms: number; t: number }[];
   faults: FaultRecord[];
   nodeExits: NodeExit[];
+  /** Inbox room -> the client whose direct messages it holds. */
+  inboxes: Map<string, string>;
   /** Events of each type. */
   counts: Record<string, number>;
   endT: number;
@@ -85,6 +88,7 @@ export function buildModel(events: readonly HistoryEvent[]): RunModel {
     failovers: [],
     faults: [],
     nodeExits: [],
+    inboxes: new Map(),
     counts: {},
     endT: 0,
   };
@@ -106,9 +110,12 @@ export function buildModel(events: readonly HistoryEvent[]): RunModel {
         model.run = run;
         break;
       }
-      case 'client':
-        Object.assign(client(event.client), { clientId: event.clientId, home: event.home });
+      case 'client': {
+        const found = Object.assign(client(event.client), { clientId: event.clientId, home: event.home });
+        if (!found.rooms.includes(event.inbox)) found.rooms.push(event.inbox);
+        model.inboxes.set(event.inbox, event.client);
         break;
+      }
       case 'join':
         if (!client(event.client).rooms.includes(event.room)) client(event.client).rooms.push(event.room);
         break;
@@ -178,6 +185,12 @@ export function buildModel(events: readonly HistoryEvent[]): RunModel {
     }
   }
   return model;
+}
+
+/** A room as evidence names it: an inbox as "c7's inbox", not by its clientId. */
+export function roomLabel(model: RunModel, room: string): string {
+  const owner = model.inboxes.get(room);
+  return owner === undefined ? room : `${owner}'s inbox`;
 }
 
 /** Seconds, as evidence prints times: "12.3 s". */

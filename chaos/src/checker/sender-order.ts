@@ -1,5 +1,5 @@
 import { count, type GuaranteeResult } from './guarantee.js';
-import { type Delivery, type RunModel, seconds } from './model.js';
+import { type Delivery, type RunModel, roomLabel, seconds } from './model.js';
 
 /**
  * Guarantee 3 (design.md): per-sender order. In every room, every client showed each
@@ -21,7 +21,7 @@ export function checkSenderOrder(model: RunModel): GuaranteeResult {
         if (last && op.n < last.n) {
           const sentAt = model.sends.get(last.delivery.text)?.t ?? 0;
           violations.push(
-            `${client.name} in ${room} showed ${delivery.text} (${delivery.id}) at ${seconds(delivery.t)} ` +
+            `${client.name} in ${roomLabel(model, room)} showed ${delivery.text} (${delivery.id}) at ${seconds(delivery.t)} ` +
               `after ${last.delivery.text} (${last.delivery.id}) at ${seconds(last.delivery.t)}; ` +
               `${op.client} sent them at ${seconds(op.t)} and ${seconds(sentAt)}`,
           );
