@@ -97,28 +97,32 @@ export class ChaosClient {
     this.history.record({ type: 'join', client: this.name, room });
   }
 
-  /** Sends the next message to `room` without waiting; the history gets its ack or rejection when it comes. */
-  send(room: string): void {
+  /**
+   * Sends the next message to `room` without waiting; the history gets its ack or
+   * rejection when it comes, and `onAck` is told of an ack.
+   */
+  send(room: string, onAck: () => void): void {
     const n = this.sent++;
     const text = `${this.name} ${room} #${n}`;
     this.history.record({ type: 'send', client: this.name, room, n, text });
-    this.settle(n, this.client.send(room, text));
+    this.settle(n, this.client.send(room, text), onAck);
   }
 
   /** Sends the next message to `to` as a direct message, stored in its inbox. */
-  dm(to: ChaosClient): void {
+  dm(to: ChaosClient, onAck: () => void): void {
     const n = this.sent++;
     const text = `${this.name} @${to.name} #${n}`;
     this.history.record({ type: 'send', client: this.name, room: to.inbox, n, text });
-    this.settle(n, this.client.dm(to.name, text));
+    this.settle(n, this.client.dm(to.name, text), onAck);
   }
 
-  private settle(n: number, acked: Promise<{ id: MessageId }>): void {
+  private settle(n: number, acked: Promise<{ id: MessageId }>, onAck: () => void): void {
     this.unsettled++;
     acked.then(
       ({ id }) => {
         this.unsettled--;
         this.history.record({ type: 'ack', client: this.name, n, id: `${id.room}/${id.origin}/${id.seq}` });
+        onAck();
       },
       (error: Error) => {
         this.unsettled--;

@@ -17,9 +17,10 @@ export interface InjectionTarget {
 }
 
 /**
- * Runs the schedule: each fault at its time (counted from `startedAt`, or at once when
- * the previous one ran late), held for its time, then healed, also when `signal`
- * aborts the run or anything throws. Resolves once the last fault has healed.
+ * Runs the schedule: each fault at its time (counted from `startedAt`), held for its
+ * time, then healed, also when `signal` aborts the run or anything throws. A heal that
+ * took long (a restart) pushes the next fault back, so it still comes its drawn gap
+ * after the heal. Resolves once the last fault has healed.
  */
 export async function injectFaults(
   episodes: readonly Episode[],
@@ -28,8 +29,11 @@ export async function injectFaults(
   signal?: AbortSignal,
 ): Promise<void> {
   const { cluster, history } = target;
+  let healedAt = startedAt;
   for (const [index, episode] of episodes.entries()) {
-    const dueIn = startedAt + episode.atMs - performance.now();
+    const previous = episodes[index - 1];
+    const gapMs = previous ? episode.atMs - previous.atMs - previous.holdMs : 0;
+    const dueIn = Math.max(startedAt + episode.atMs, healedAt + gapMs) - performance.now();
     if (dueIn > 0) await sleep(dueIn, undefined, signal ? { signal } : {});
     const description = describeFault(episode.fault, cluster.nodeIds);
     const clients = episode.fault.nodes.reduce((n, i) => n + target.clientsOn(cluster.nodeIds[i] as string), 0);
@@ -42,6 +46,7 @@ export async function injectFaults(
       await sleep(episode.holdMs, undefined, signal ? { signal } : {});
     } finally {
       await heal();
+      healedAt = performance.now();
       history.record({ type: 'fault', phase: 'heal', fault: episode.fault, description });
       target.onFault?.(
         `${(history.now() / 1000).toFixed(1).padStart(6)} s    healed after ${((history.now() - appliedAt) / 1000).toFixed(1)} s`,

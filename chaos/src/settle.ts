@@ -7,7 +7,7 @@ import type { Workload } from './workload.js';
 
 /**
  * After the load stops, waits (polling, each with a deadline) until every send has
- * settled, every client has shown every message of its rooms, and every live node
+ * settled, every client has shown every acked message of its rooms, and every live node
  * reports the same version vector for every room. A deadline that passes is noted in
  * the history and the run goes on: the checker then names what is missing.
  */
@@ -24,7 +24,7 @@ export async function settle(
   const missing = () =>
     clients.reduce(
       (n, c) =>
-        n + [...c.rooms, c.inbox].reduce((m, room) => m + Math.max(0, workload.sentTo(room) - c.shownCount(room)), 0),
+        n + [...c.rooms, c.inbox].reduce((m, room) => m + Math.max(0, workload.ackedIn(room) - c.shownCount(room)), 0),
       0,
     );
   await noteTimeout(history, () =>

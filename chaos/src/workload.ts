@@ -9,7 +9,7 @@ import { DM_EVERY } from './constants.js';
  */
 export class Workload {
   private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly sentByRoom = new Map<string, number>();
+  private readonly ackedByRoom = new Map<string, number>();
 
   constructor(
     private readonly clients: readonly ChaosClient[],
@@ -25,13 +25,11 @@ export class Workload {
         if (k >= this.maxPerClient) return;
         if (others.length > 0 && k % DM_EVERY === DM_EVERY - 1) {
           const to = others[Math.floor(Math.random() * others.length)] as ChaosClient;
-          this.count(to.inbox);
-          client.dm(to);
+          client.dm(to, () => this.countAcked(to.inbox));
           return;
         }
         const room = client.rooms[k % client.rooms.length] as string;
-        this.count(room);
-        client.send(room);
+        client.send(room, () => this.countAcked(room));
       };
       const start = setTimeout(
         () => {
@@ -49,12 +47,12 @@ export class Workload {
     this.timers.clear();
   }
 
-  /** Messages sent to `room` (a client's inbox for direct messages) so far. */
-  sentTo(room: string): number {
-    return this.sentByRoom.get(room) ?? 0;
+  /** Messages sent to `room` (a client's inbox for direct messages) and acked so far. */
+  ackedIn(room: string): number {
+    return this.ackedByRoom.get(room) ?? 0;
   }
 
-  private count(room: string): void {
-    this.sentByRoom.set(room, (this.sentByRoom.get(room) ?? 0) + 1);
+  private countAcked(room: string): void {
+    this.ackedByRoom.set(room, (this.ackedByRoom.get(room) ?? 0) + 1);
   }
 }

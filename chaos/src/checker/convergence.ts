@@ -12,6 +12,7 @@ export function checkConvergence(model: RunModel, stores: FinalStores): Guarante
   const live = Object.entries(stores.nodes).filter(([, node]) => node.live);
   const rooms = [...new Set(live.flatMap(([, node]) => Object.keys(node.rooms)))].sort();
   const violations: string[] = [];
+  const inboxes = rooms.filter((room) => model.inboxes.has(room)).length;
   let ids = 0;
   for (const room of rooms) {
     const [first, ...rest] = live.map(([nodeId, node]) => ({ nodeId, ids: new Set(node.rooms[room]?.ids ?? []) }));
@@ -35,7 +36,7 @@ export function checkConvergence(model: RunModel, stores: FinalStores): Guarante
   return {
     name: 'convergence',
     title: 'convergence: every live node stores the same ids in every room',
-    checked: `${count(ids)} ids in ${rooms.length} rooms on ${live.length} live nodes`,
+    checked: `${count(ids)} ids in ${rooms.length} rooms (${inboxes} of them inboxes) on ${live.length} live nodes`,
     violations,
   };
 }
