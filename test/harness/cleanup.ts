@@ -1,12 +1,15 @@
 import { afterEach } from 'vitest';
+import { type Cleanup, routeCleanups } from './host.js';
 
-type Cleanup = () => unknown | Promise<unknown>;
 const cleanups: Cleanup[] = [];
 
 /** Registers something to undo after the current test, newest first. */
 export function onCleanup(cleanup: Cleanup): void {
   cleanups.push(cleanup);
 }
+
+// What node processes, proxies and namespaces register goes with the current test too.
+routeCleanups(onCleanup);
 
 afterEach(async () => {
   const errors: unknown[] = [];

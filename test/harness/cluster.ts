@@ -5,8 +5,9 @@ import { createNode, NodeConfig, type NodeConfigInput } from '@meshchat/node';
 import pino from 'pino';
 import { onCleanup } from './cleanup.js';
 import { attachLogsOnFailure, type LogLine, logsMatching } from './node-logs.js';
-import { type TestNode, testConfig } from './nodes.js';
+import type { TestNode } from './nodes.js';
 import { type ClusterView, NodeProcess } from './processes.js';
+import { testConfig } from './test-config.js';
 import { waitFor } from './wait.js';
 
 export { attachLogsOnFailure, formatLogLine, type LogLine, type LogSource, logsMatching } from './node-logs.js';

@@ -26,10 +26,11 @@ export {
   waitForViews,
 } from './cluster.js';
 export { FaultProxy } from './fault-proxy.js';
-export { type FaultyClusterOptions, LinkFaults, startFaultyCluster } from './link-faults.js';
-export { type NetnsHost, NetnsLab, type NetnsSupport, probeNetns, startNetnsCluster } from './netns.js';
+export { type FaultyClusterOptions, startFaultyCluster } from './faulty-cluster.js';
+export { LinkFaults } from './link-faults.js';
+export { type LinkShape, type NetnsHost, NetnsLab, type NetnsSupport, probeNetns, startNetnsCluster } from './netns.js';
 export { startNode, type TestNode } from './nodes.js';
-export type { NetnsPlacement } from './processes.js';
+export type { NetnsPlacement, NodeProcessOptions } from './processes.js';
 export { RawConnection } from './raw-connection.js';
 export { readStoreContents, type StoredRoom } from './store-contents.js';
 export { waitFor } from './wait.js';

@@ -1,13 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import type { NodeConfigInput } from '@meshchat/node';
 import { FrameDecoder, parseHostPort, peerFrameSchemas } from '@meshchat/protocol';
-import { onCleanup } from './cleanup.js';
-import { type LoggedNode, startLoggedNode } from './cluster.js';
+import { registerCleanup } from './host.js';
 
 // The host every node of a faulty cluster advertises; its proxies listen there. Linux
 // routes all of 127.0.0.0/8 to the loopback interface, so no setup is needed.
-const PROXY_HOST = '127.0.0.2';
+export const PROXY_HOST = '127.0.0.2';
 
 interface ProxiedLink {
   dialer: string;
@@ -16,6 +14,8 @@ interface ProxiedLink {
   targetSide: Socket;
   // Bytes held per direction ("from>to") while that direction is stalled.
   held: Map<string, Buffer[]>;
+  // Bytes per direction waiting out a delay, oldest first, each with when it is due.
+  delayed: Map<string, { dueAt: number; chunk: Buffer }[]>;
 }
 
 const pairKey = (a: string, b: string) => (a < b ? `${a}|${b}` : `${b}|${a}`);
@@ -45,7 +45,7 @@ export class LinkFaults {
 
   static create(): LinkFaults {
     const faults = new LinkFaults();
-    onCleanup(() => faults.close());
+    registerCleanup(() => faults.close());
     return faults;
   }
 
@@ -100,8 +100,7 @@ export class LinkFaults {
       const held = link.held.get(key);
       if (!held) continue;
       link.held.delete(key);
-      const destination = to === link.target ? link.targetSide : link.dialerSide;
-      for (const chunk of held) destination.write(chunk);
+      for (const chunk of held) this.deliver(link, key, to, chunk);
     }
   }
 
@@ -141,7 +140,7 @@ export class LinkFaults {
         closeBoth();
         return;
       }
-      link = { dialer, target, dialerSide, targetSide, held: new Map() };
+      link = { dialer, target, dialerSide, targetSide, held: new Map(), delayed: new Map() };
       this.links.add(link);
       const established = link;
       for (const chunk of early.fromDialer) this.forward(established, dialer, target, chunk);
@@ -172,11 +171,44 @@ export class LinkFaults {
       else link.held.set(key, [chunk]);
       return;
     }
+    this.deliver(link, key, to, chunk);
+  }
+
+  // Writes `chunk` once the direction's delay has passed, and never ahead of bytes still
+  // waiting out an earlier delay: a delay lifted (or shortened) while bytes wait must
+  // not let newer bytes overtake them, or the stream would be garbled.
+  private deliver(link: ProxiedLink, key: string, to: string, chunk: Buffer): void {
     const destination = to === link.target ? link.targetSide : link.dialerSide;
-    const delayMs = this.delays.get(key);
-    // Timers of equal delay fire in the order they were set, so bytes stay in order.
-    if (delayMs) setTimeout(() => destination.write(chunk), delayMs);
-    else destination.write(chunk);
+    const delayMs = this.delays.get(key) ?? 0;
+    const waiting = link.delayed.get(key);
+    if (delayMs === 0 && !waiting) {
+      destination.write(chunk);
+      return;
+    }
+    const entry = { dueAt: performance.now() + delayMs, chunk };
+    if (waiting) {
+      waiting.push(entry);
+      return;
+    }
+    link.delayed.set(key, [entry]);
+    this.drain(link, key, destination);
+  }
+
+  private drain(link: ProxiedLink, key: string, destination: Socket): void {
+    const waiting = link.delayed.get(key);
+    if (!waiting) return;
+    if (destination.destroyed) {
+      link.delayed.delete(key);
+      return;
+    }
+    const now = performance.now();
+    while (waiting[0] && waiting[0].dueAt <= now) destination.write((waiting.shift() as { chunk: Buffer }).chunk);
+    const next = waiting[0];
+    if (!next) {
+      link.delayed.delete(key);
+      return;
+    }
+    setTimeout(() => this.drain(link, key, destination), next.dueAt - now);
   }
 
   private drop(link: ProxiedLink): void {
@@ -184,39 +216,4 @@ export class LinkFaults {
     link.dialerSide.destroy();
     link.targetSide.destroy();
   }
-}
-
-export interface FaultyClusterOptions {
-  /** Node ids are `${prefix}1`, `${prefix}2`, ... */
-  prefix?: string;
-  config?: Partial<NodeConfigInput>;
-}
-
-/**
- * In-process nodes whose every peer link passes through `faults` (see LinkFaults).
- * The first node is every other node's only seed.
- */
-export async function startFaultyCluster(
-  size: number,
-  options: FaultyClusterOptions = {},
-): Promise<{ nodes: LoggedNode[]; faults: LinkFaults }> {
-  const faults = LinkFaults.create();
-  const prefix = options.prefix ?? 'n';
-  const clusterSecret = `secret-${randomBytes(12).toString('hex')}`;
-  const nodes: LoggedNode[] = [];
-  for (let i = 1; i <= size; i++) {
-    const first = nodes[0];
-    const node = await startLoggedNode({
-      clusterSecret,
-      ...options.config,
-      nodeId: `${prefix}${i}`,
-      advertiseHost: PROXY_HOST,
-      seeds: first ? [first.peerAddress] : [],
-    });
-    // Peers that learn the advertised address before the proxy listens retry with backoff.
-    const { port: peerPort } = parseHostPort(node.peerAddress);
-    await faults.front(node.nodeId, node.peerAddress, `127.0.0.1:${peerPort}`);
-    nodes.push(node);
-  }
-  return { nodes, faults };
 }

@@ -9,13 +9,8 @@ import {
   tcpTransport,
 } from '@meshchat/client';
 import { onCleanup } from './cleanup.js';
+import { buildInSeedOrder } from './seed-order.js';
 import { waitFor } from './wait.js';
-
-// ServerList shuffles the seeds in the client's constructor (Fisher-Yates, each swap
-// with j = floor(random() * (i + 1))); a draw just below 1 swaps every element with
-// itself. A test that places a client on a chosen node gives it this draw while the
-// client is built, and Math.random (the backoff's jitter) afterwards.
-const KEEP_SEED_ORDER = 0.999999;
 
 /** A message a load client sent: set `id` once acked, `error` if the send was rejected. */
 export interface SendRecord {
@@ -77,21 +72,22 @@ export class LoadClient {
     servers: readonly string[],
     options: Omit<Partial<NodeChatClientOptions>, 'servers' | 'nick' | 'transport' | 'random'> = {},
   ): Promise<LoadClient> {
-    let isBuilding = true;
     const dials: Timed<string>[] = [];
-    const client = new ChatClient({
-      ...options,
-      servers: [...servers],
-      nick,
-      random: () => (isBuilding ? KEEP_SEED_ORDER : Math.random()),
-      transport: {
-        open: (server, handlers) => {
-          dials.push({ at: performance.now(), info: server });
-          return tcpTransport.open(server, handlers);
-        },
-      },
-    });
-    isBuilding = false;
+    const client = buildInSeedOrder(
+      (random) =>
+        new ChatClient({
+          ...options,
+          servers: [...servers],
+          nick,
+          random,
+          transport: {
+            open: (server, handlers) => {
+              dials.push({ at: performance.now(), info: server });
+              return tcpTransport.open(server, handlers);
+            },
+          },
+        }),
+    );
     const order = client.knownServers.slice(0, servers.length);
     if (order.join() !== servers.join()) {
       await client.close();

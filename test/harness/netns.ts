@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import type { NodeConfigInput } from '@meshchat/node';
-import { onCleanup } from './cleanup.js';
-import { NodeProcess, type ProcessClusterOptions } from './processes.js';
+import { registerCleanup } from './host.js';
+import { NodeProcess, type NodeProcessOptions, type ProcessClusterOptions } from './processes.js';
 
 // Node processes in network namespaces of their own, so a partition is a real one: the
 // kernel stops carrying packets between hosts, as on a real network. Needs Linux, root
@@ -15,10 +15,22 @@ import { NodeProcess, type ProcessClusterOptions } from './processes.js';
 //           both sides keep talking to their node.
 // isolate() sets a host's mesh link down inside its namespace: packets to and from it
 // over the mesh are dropped silently (no RST, no FIN), the way a cut cable behaves.
+// cutMesh() and cutAccess() cut single links as silently (and without iptables or nft,
+// which a machine may lack): each end gets a permanent neighbour entry for the other
+// end's address pointing at a MAC no interface has, so frames go out and nobody takes
+// them. shapeMesh() makes a host's mesh link slow or lossy with a token bucket (tbf).
 
 export type NetnsSupport = { isAvailable: true } | { isAvailable: false; reason: string };
 
 const MESH_PREFIX = '192.168.77';
+// Locally administered and owned by no interface of a lab: frames sent to it are dropped.
+const NOWHERE_MAC = '02:00:00:00:00:00';
+
+/** A token bucket on a link: `rateKbit` sustained, at most `queueBytes` waiting, the rest dropped. */
+export interface LinkShape {
+  rateKbit: number;
+  queueBytes: number;
+}
 
 /**
  * Whether this test process can build network namespaces: Linux, root, `ip` on the
@@ -74,13 +86,16 @@ export class NetnsLab {
   readonly hosts: NetnsHost[] = [];
   private readonly namespaces: string[] = [];
   private readonly rootLinks: string[] = [];
+  // Per host: its port on the switch, and its access link's name and address in the root namespace.
+  private readonly ends: { switchPort: string; rootLink: string; rootIp: string }[] = [];
+  private switchNs = '';
 
   private constructor(readonly tag: string) {}
 
   static create(size: number): NetnsLab {
     const lab = new NetnsLab(randomBytes(3).toString('hex'));
     liveLabs.add(lab);
-    onCleanup(() => lab.destroy());
+    registerCleanup(() => lab.destroy());
     lab.build(size, freeAccessPrefix());
     return lab;
   }
@@ -95,15 +110,73 @@ export class NetnsLab {
     ip('-n', this.host(index).netns, 'link', 'set', 'mesh', 'up');
   }
 
+  /** Cuts the mesh between hosts a and b, silently and both ways; their other links carry on. */
+  cutMesh(a: number, b: number): void {
+    const [one, other] = [this.host(a), this.host(b)];
+    ip('-n', one.netns, 'neigh', 'replace', other.meshIp, 'lladdr', NOWHERE_MAC, 'dev', 'mesh', 'nud', 'permanent');
+    ip('-n', other.netns, 'neigh', 'replace', one.meshIp, 'lladdr', NOWHERE_MAC, 'dev', 'mesh', 'nud', 'permanent');
+  }
+
+  /** Undoes cutMesh: the entries go, and each end asks (ARP) for the other's real address again. */
+  healMesh(a: number, b: number): void {
+    const [one, other] = [this.host(a), this.host(b)];
+    ipQuietly('-n', one.netns, 'neigh', 'del', other.meshIp, 'dev', 'mesh');
+    ipQuietly('-n', other.netns, 'neigh', 'del', one.meshIp, 'dev', 'mesh');
+  }
+
+  /** Cuts host `index` off from the test process (its clients), silently; its mesh carries on. */
+  cutAccess(index: number): void {
+    const host = this.host(index);
+    const { rootLink, rootIp } = this.end(index);
+    ip('neigh', 'replace', host.accessIp, 'lladdr', NOWHERE_MAC, 'dev', rootLink, 'nud', 'permanent');
+    ip('-n', host.netns, 'neigh', 'replace', rootIp, 'lladdr', NOWHERE_MAC, 'dev', 'access', 'nud', 'permanent');
+  }
+
+  healAccess(index: number): void {
+    const host = this.host(index);
+    const { rootLink, rootIp } = this.end(index);
+    ipQuietly('neigh', 'del', host.accessIp, 'dev', rootLink);
+    ipQuietly('-n', host.netns, 'neigh', 'del', rootIp, 'dev', 'access');
+  }
+
+  /**
+   * Shapes host `index`'s mesh link both ways (the host's end and its switch port) with
+   * a token bucket: traffic beyond the rate waits in a queue (a slow link), and what
+   * overflows the queue is dropped (a lossy one). `undefined` lifts the shape.
+   */
+  shapeMesh(index: number, shape: LinkShape | undefined): void {
+    const ends: [string, string][] = [
+      [this.host(index).netns, 'mesh'],
+      [this.switchNs, this.end(index).switchPort],
+    ];
+    for (const [netns, dev] of ends) {
+      if (!shape) {
+        tcQuietly('-n', netns, 'qdisc', 'del', 'dev', dev, 'root');
+        continue;
+      }
+      // The bucket holds at least a few full frames, or nothing larger than it passes.
+      const burst = Math.max(8 * 1024, Math.ceil((shape.rateKbit * 1000) / 8 / 100));
+      tc(
+        ...['-n', netns, 'qdisc', 'replace', 'dev', dev, 'root', 'tbf'],
+        ...['rate', `${shape.rateKbit}kbit`, 'burst', String(burst), 'limit', String(shape.queueBytes)],
+      );
+    }
+  }
+
   /**
    * Starts a node process in host `index`: bound to every address of its namespace,
    * advertising its mesh address to peers, reached by the test at its access address.
    */
-  startNode(index: number, config: Partial<NodeConfigInput> & Pick<NodeConfigInput, 'nodeId'>): Promise<NodeProcess> {
+  startNode(
+    index: number,
+    config: Partial<NodeConfigInput> & Pick<NodeConfigInput, 'nodeId'>,
+    options: NodeProcessOptions = {},
+  ): Promise<NodeProcess> {
     const host = this.host(index);
     return NodeProcess.start(
       { ...config, host: '0.0.0.0', advertiseHost: host.meshIp },
       { netns: host.netns, reachAt: host.accessIp },
+      options,
     );
   }
 
@@ -122,6 +195,12 @@ export class NetnsLab {
     return host;
   }
 
+  private end(index: number): { switchPort: string; rootLink: string; rootIp: string } {
+    const end = this.ends[index];
+    if (!end) throw new Error(`the lab has no host ${index}`);
+    return end;
+  }
+
   private addNamespace(name: string): string {
     ip('netns', 'add', name);
     this.namespaces.push(name);
@@ -131,6 +210,7 @@ export class NetnsLab {
 
   private build(size: number, accessPrefix: string): void {
     const switchNs = this.addNamespace(`meshchat-${this.tag}-sw`);
+    this.switchNs = switchNs;
     ip('-n', switchNs, 'link', 'add', 'br0', 'type', 'bridge');
     ip('-n', switchNs, 'link', 'set', 'br0', 'up');
     for (let i = 0; i < size; i++) {
@@ -153,6 +233,7 @@ export class NetnsLab {
       ip('-n', netns, 'addr', 'add', `${accessIp}/30`, 'dev', 'access');
       ip('-n', netns, 'link', 'set', 'access', 'up');
       this.hosts.push({ netns, meshIp, accessIp });
+      this.ends.push({ switchPort: port, rootLink, rootIp });
     }
   }
 }
@@ -206,5 +287,22 @@ function ipQuietly(...args: string[]): void {
     ip(...args);
   } catch {
     // Already gone.
+  }
+}
+
+function tc(...args: string[]): void {
+  try {
+    execFileSync('tc', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    const stderr = String((err as { stderr?: unknown }).stderr ?? '').trim();
+    throw new Error(`tc ${args.join(' ')} failed: ${stderr || (err as Error).message}`);
+  }
+}
+
+function tcQuietly(...args: string[]): void {
+  try {
+    tc(...args);
+  } catch {
+    // No shape to lift.
   }
 }

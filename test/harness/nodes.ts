@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { type ChatNode, createNode, type MessageStore, NodeConfig, type NodeConfigInput } from '@meshchat/node';
 import pino from 'pino';
 import { onCleanup } from './cleanup.js';
+import { testConfig } from './test-config.js';
+
+export { testConfig } from './test-config.js';
 
 let nodeCounter = 0;
 
@@ -17,22 +20,6 @@ export interface TestNode extends ChatNode {
  * Starts an in-process node on ephemeral ports with a temp data dir, stopped after
  * the test. Logs are silent unless MESHCHAT_TEST_LOG is set (e.g. to "debug").
  */
-/** The config every test node starts from: loopback, ports 0, one shared secret. */
-export function testConfig(
-  dataDir: string,
-  overrides: Partial<NodeConfigInput> & Pick<NodeConfigInput, 'nodeId'>,
-): NodeConfigInput {
-  return {
-    host: '127.0.0.1',
-    clientPort: 0,
-    peerPort: 0,
-    httpPort: 0,
-    dataDir,
-    clusterSecret: 'test-cluster-secret-0123456789',
-    ...overrides,
-  };
-}
-
 export async function startNode(
   overrides: Partial<NodeConfigInput> = {},
   options: { store?: MessageStore } = {},

@@ -1,20 +1,21 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import type { ChatNode, NodeConfigInput } from '@meshchat/node';
-import { onCleanup } from './cleanup.js';
-import { attachLogsOnFailure, type LogLine, logsMatching } from './node-logs.js';
-import { testConfig } from './nodes.js';
+import { registerCleanup, registerNodeLog } from './host.js';
+import { type LogLine, logsMatching } from './log-lines.js';
+import { testConfig } from './test-config.js';
 import { waitFor } from './wait.js';
 
 /** What GET /cluster answers: the node's membership view and per-room version vectors. */
 export type ClusterView = ReturnType<ChatNode['clusterView']>;
 
-const MAIN = fileURLToPath(new URL('../../packages/node/dist/main.js', import.meta.url));
+// Beside the package's entry, resolved the same from test/harness and its compiled dist/.
+const MAIN = join(dirname(createRequire(import.meta.url).resolve('@meshchat/node')), 'main.js');
 const START_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 10_000;
 
@@ -27,11 +28,25 @@ export interface NodeAddresses {
 /**
  * Where a node process runs: inside network namespace `netns` (`ip netns exec`), its
  * listeners reached from the test process at `reachAt` (the host of the namespace's
- * link to the test), not at the address it advertises to its peers.
+ * link to the test), not at the address it advertises to its peers. Without `netns`
+ * the node runs here and advertises a host where proxies stand in front of it, while
+ * the test reaches its own listeners at `reachAt`.
  */
 export interface NetnsPlacement {
-  netns: string;
+  netns?: string;
   reachAt: string;
+}
+
+export interface NodeProcessOptions {
+  /**
+   * The directory for the config file and data dir, owned by the caller (kept after
+   * the node is gone); a fresh temp dir, removed with the node, when not given.
+   */
+  dir?: string;
+  /** Every line the process writes (stdout or stderr), as it comes. */
+  onOutput?: (line: string) => void;
+  /** Every exit of the process, whoever caused it. */
+  onExit?: (exit: { code: number | null; signal: NodeJS.Signals | null }) => void;
 }
 
 // Every child still running, so a worker that dies without its afterEach does not
@@ -65,6 +80,7 @@ export class NodeProcess {
     readonly configFile: string,
     readonly dataDir: string,
     private readonly placement: NetnsPlacement | undefined,
+    private readonly options: NodeProcessOptions,
   ) {}
 
   /**
@@ -76,18 +92,19 @@ export class NodeProcess {
   static async start(
     config: Partial<NodeConfigInput> & Pick<NodeConfigInput, 'nodeId'>,
     placement?: NetnsPlacement,
+    options: NodeProcessOptions = {},
   ): Promise<NodeProcess> {
-    const dir = mkdtempSync(join(tmpdir(), `meshchat-proc-${config.nodeId}-`));
+    const dir = options.dir ?? mkdtempSync(join(tmpdir(), `meshchat-proc-${config.nodeId}-`));
     const dataDir = join(dir, 'data');
-    mkdirSync(dataDir);
+    mkdirSync(dataDir, { recursive: true });
     const full = testConfig(dataDir, config);
-    const node = new NodeProcess(config.nodeId, join(dir, 'config.json'), dataDir, placement);
+    const node = new NodeProcess(config.nodeId, join(dir, 'config.json'), dataDir, placement, options);
     writeFileSync(node.configFile, JSON.stringify(full, null, 2));
-    onCleanup(async () => {
+    registerCleanup(async () => {
       await node.kill();
-      rmSync(dir, { recursive: true, force: true });
+      if (!options.dir) rmSync(dir, { recursive: true, force: true });
     });
-    attachLogsOnFailure({ name: node.nodeId, lines: node.logs, raw: node.raw });
+    registerNodeLog({ name: node.nodeId, lines: node.logs, raw: node.raw });
     const addresses = await node.spawn();
     writeFileSync(
       node.configFile,
@@ -190,7 +207,9 @@ export class NodeProcess {
       mkdirSync(this.dataDir);
     }
     const how = options.wipeData ? 'with an empty data dir' : 'on the same data dir';
-    this.logs.push({ level: 30, time: Date.now(), msg: `---- restarted by the test ${how} ----` });
+    const note: LogLine = { level: 30, time: Date.now(), msg: `---- restarted by the test ${how} ----` };
+    this.logs.push(note);
+    this.options.onOutput?.(JSON.stringify(note));
     return this.spawn();
   }
 
@@ -222,7 +241,8 @@ export class NodeProcess {
     const command = [process.execPath, MAIN, '--config', this.configFile];
     // `ip netns exec` execs the command in place: the child's pid is the node's own,
     // so kill(), pause() and stop() signal the node itself.
-    const [file, ...args] = this.placement ? ['ip', 'netns', 'exec', this.placement.netns, ...command] : command;
+    const netns = this.placement?.netns;
+    const [file, ...args] = netns ? ['ip', 'netns', 'exec', netns, ...command] : command;
     const child = spawn(file as string, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     running.add(child);
@@ -231,10 +251,14 @@ export class NodeProcess {
         running.delete(child);
         if (this.child === child) this.child = undefined;
         this.raw.push(`process exited (code ${code}, signal ${signal})`);
+        this.options.onExit?.({ code, signal });
         resolve();
       });
     });
-    createInterface({ input: child.stderr as NodeJS.ReadableStream }).on('line', (line) => this.raw.push(line));
+    createInterface({ input: child.stderr as NodeJS.ReadableStream }).on('line', (line) => {
+      this.raw.push(line);
+      this.options.onOutput?.(line);
+    });
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         reject(new Error(`${this.nodeId} did not log "node listening" within ${START_TIMEOUT_MS} ms`));
@@ -244,6 +268,7 @@ export class NodeProcess {
         reject(new Error(`${this.nodeId} exited at startup (code ${code}, signal ${signal}): ${this.raw.join('\n')}`));
       });
       createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (text) => {
+        this.options.onOutput?.(text);
         let line: LogLine;
         try {
           line = JSON.parse(text) as LogLine;

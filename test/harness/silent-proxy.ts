@@ -1,6 +1,6 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { parseHostPort } from '@meshchat/protocol';
-import { onCleanup } from './cleanup.js';
+import { registerCleanup } from './host.js';
 
 interface Carried {
   near: Socket;
@@ -24,15 +24,22 @@ export class SilentProxy {
 
   private constructor(private readonly target: string) {}
 
-  static async start(target: string): Promise<SilentProxy> {
+  /** Listens at `listenAt` (an ephemeral loopback port by default) and carries to `target`. */
+  static async start(target: string, listenAt = '127.0.0.1:0'): Promise<SilentProxy> {
     const proxy = new SilentProxy(target);
     const server = createServer((socket) => proxy.accept(socket));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    // Not parseHostPort: port 0 (any free one) is fine here.
+    const host = listenAt.slice(0, listenAt.lastIndexOf(':'));
+    const port = Number(listenAt.slice(listenAt.lastIndexOf(':') + 1));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
+    });
     const address = server.address();
     if (!address || typeof address === 'string') throw new Error('proxy has no port');
     proxy.server = server;
-    proxy.boundAddress = `127.0.0.1:${address.port}`;
-    onCleanup(() => proxy.stop());
+    proxy.boundAddress = `${host}:${address.port}`;
+    registerCleanup(() => proxy.stop());
     return proxy;
   }
 

@@ -10,6 +10,8 @@ export interface StoredRoom {
   ids: string[];
   /** The history index (what clients are served, aliases left out), oldest first. */
   history: string[];
+  /** Per id, who sent it as nodes dedupe it: "clientId/clientMsgId" (an alias is the same message, so the same). */
+  senders: Record<string, string>;
 }
 
 const PAGE = 1000;
@@ -29,10 +31,15 @@ export async function readStoreContents(dataDir: string): Promise<Record<string,
       const vector = store.versionVector(room);
       const floors: Record<string, number> = {};
       const ids: string[] = [];
+      const senders: Record<string, string> = {};
       for (const [origin, highest] of Object.entries(vector)) {
         const floor = store.floor(room, origin);
         if (floor > 0) floors[origin] = floor;
-        if (highest > floor) ids.push(...store.range(room, origin, floor + 1, highest - floor).map(idOf));
+        if (highest <= floor) continue;
+        for (const message of store.range(room, origin, floor + 1, highest - floor)) {
+          ids.push(idOf(message));
+          senders[idOf(message)] = `${message.from.clientId}/${message.clientMsgId}`;
+        }
       }
       const history: string[] = [];
       let page = store.latest(room, { limit: PAGE });
@@ -42,7 +49,7 @@ export async function readStoreContents(dataDir: string): Promise<Record<string,
         if (!page.hasMore || !oldest) break;
         page = store.latest(room, { before: oldest, limit: PAGE });
       }
-      rooms[room] = { vector, floors, ids: ids.sort(), history };
+      rooms[room] = { vector, floors, ids: ids.sort(), history, senders };
     }
     return rooms;
   } finally {
