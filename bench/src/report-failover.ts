@@ -49,6 +49,8 @@ const COLUMNS: [string, number][] = [
 
 const row = (cells: string[]) => cells.map((cell, i) => cell.padStart((COLUMNS[i] as [string, number])[1])).join('');
 
+const trialsOf = (n: number) => `${n} trial${n === 1 ? '' : 's'}`;
+
 const msOrNever = (value: number) => (Number.isFinite(value) ? int(value) : 'never');
 
 /** A figure over clients: null (did not happen) counts as never, which is above any bound. */
@@ -66,7 +68,7 @@ export function printFailoverHeader(trials: number): void {
   out(
     `Client failover: the room fan-out workload (${CLUSTER_SIZE} nodes, ${FANOUT_CLIENTS} clients spread evenly over them, all in one room, ` +
       `${FANOUT_PUBLISHERS} of them publishing ${TEXT_BYTES}-byte texts open-loop at ${int(FAILOVER_RATE)} msgs/s) on ChatClients ` +
-      `(the library, with its outbox and cursors); fresh cluster per trial, ${trials} trials per signal.`,
+      `(the library, with its outbox and cursors); fresh cluster per trial, ${trialsOf(trials)} per signal.`,
   );
   out(
     `  ChatClient defaults: ping every ${int(DEFAULT_PING_MS)} ms, leave a node silent for ${int(DEFAULT_PING_TIMEOUT_MS)} ms ` +
@@ -179,7 +181,7 @@ export function printFailoverSummary(signal: FailureSignal, trials: readonly Fai
   const f = figuresOf(trials);
   const target = targetOf(signal);
   out(
-    `  ${labelOf(signal)}, ${f.clients} clients of the failed node over ${f.trials} trials: receiving again ${percentiles(f.receiving)} ` +
+    `  ${labelOf(signal)}, ${f.clients} clients of the failed node over ${trialsOf(f.trials)}: receiving again ${percentiles(f.receiving)} ` +
       `(target p99 < ${int(target)} ms: ${verdict(f.receiving.p99 < target)})`,
   );
   out(`    left ${percentiles(f.left)}; welcomed ${percentiles(f.welcomed)}; resumed ${percentiles(f.resumed)}`);
@@ -201,7 +203,7 @@ export function failoverSummaryLines(trials: readonly FailoverTrial[] | undefine
     }
     const f = figuresOf(ofSignal);
     lines.push([
-      `failover after ${labelOf(signal)}: receiving again p99 ${msOrNever(f.receiving.p99)} ms (${f.clients} clients, ${f.trials} trials)`,
+      `failover after ${labelOf(signal)}: receiving again p99 ${msOrNever(f.receiving.p99)} ms (${f.clients} clients, ${trialsOf(f.trials)})`,
       `< ${int(target)} ms`,
       verdict(f.receiving.p99 < target),
     ]);
