@@ -192,7 +192,8 @@ export async function checkStores(
   return { problems, aliases };
 }
 
-function repeated(items: readonly string[]): string[] {
+/** The items that occur more than once. */
+export function repeated(items: readonly string[]): string[] {
   const seen = new Set<string>();
   const twice = new Set<string>();
   for (const item of items) {

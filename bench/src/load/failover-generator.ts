@@ -1,5 +1,6 @@
 import { ChatClient, type ChatClientError, type Transport, tcpTransport } from '@meshchat/client';
 import { type BenchTextFields, benchText, parseBenchText } from './bench-text.js';
+import { DeliveryTally } from './delivery-tally.js';
 import {
   type ClientOutage,
   exitWithParent,
@@ -46,31 +47,22 @@ class FailoverLoad {
   private readonly reports: FailoverClientReport[] = [];
   // Each client's latest outage, if any.
   private readonly outageOf: (ClientOutage | undefined)[] = [];
-  // Showings per (receiver, publisher, message number), saturating at 255.
-  private readonly received: Uint8Array;
-  // Highest message number shown per (receiver, publisher), for the order check.
-  private readonly lastSeen: Int32Array;
+  private readonly tally: DeliveryTally;
   // Per (publisher, message number): 1 once the send was acked.
   private readonly acked: Uint8Array;
-  private readonly capacity: number;
   private readonly fields: BenchTextFields = { publisher: 0, n: 0, sentAtUs: 0 };
   private readonly rejected: Record<string, number> = {};
   private readonly clientErrors: Record<string, number> = {};
   private ackedCount = 0;
   private settledCount = 0;
-  private uniqueDeliveries = 0;
-  private deliveries = 0;
-  private reordered = 0;
   private invalid = 0;
   private lastActivityUs = 0;
   // close() makes every client emit `disconnected`: not an outage.
   private isClosing = false;
 
   constructor(private readonly spec: FailoverSpec) {
-    this.capacity = Math.ceil(((spec.rate / spec.publishers) * spec.durationMs) / 1000) + 16;
-    this.received = new Uint8Array(spec.clients * spec.publishers * this.capacity);
-    this.lastSeen = new Int32Array(spec.clients * spec.publishers).fill(-1);
-    this.acked = new Uint8Array(spec.publishers * this.capacity);
+    this.tally = new DeliveryTally(spec);
+    this.acked = new Uint8Array(spec.publishers * this.tally.capacity);
   }
 
   async connect(): Promise<void> {
@@ -89,7 +81,7 @@ class FailoverLoad {
     const published = await publishOpenLoop(spec.rate, spec.durationMs, (k, now) => this.send(k, now));
     this.lastActivityUs = Math.max(this.lastActivityUs, nowUs());
     await drainUntil(
-      () => this.settledCount === published.sent && this.uniqueDeliveries >= published.sent * spec.clients,
+      () => this.settledCount === published.sent && this.tally.uniqueDeliveries >= published.sent * spec.clients,
       () => this.lastActivityUs,
     );
     return {
@@ -101,9 +93,10 @@ class FailoverLoad {
       unsettled: published.sent - this.settledCount,
       rejected: this.rejected,
       clientErrors: this.clientErrors,
-      deliveries: this.deliveries,
-      ...this.countLostAndDuplicated(published.sent),
-      reordered: this.reordered,
+      deliveries: this.tally.deliveries,
+      // Lost: an acked message some receiver never showed; unacked ones may be missing.
+      ...this.tally.lostAndDuplicated(published.sent, (publisher, n) => this.isAcked(publisher, n)),
+      reordered: this.tally.reordered,
       invalid: this.invalid,
       clients: this.reports,
     };
@@ -181,7 +174,7 @@ class FailoverLoad {
     const client = this.clients[publisher] as ChatClient;
     client.send(this.spec.room, benchText(publisher, n, now)).then(
       () => {
-        this.acked[publisher * this.capacity + n] = 1;
+        this.acked[publisher * this.tally.capacity + n] = 1;
         this.ackedCount++;
         this.settledCount++;
         this.lastActivityUs = nowUs();
@@ -194,40 +187,17 @@ class FailoverLoad {
   }
 
   private onMessage(receiver: number, text: string): void {
-    const { fields, spec } = this;
+    const { fields } = this;
     this.lastActivityUs = nowUs();
-    if (!parseBenchText(text, fields) || fields.publisher >= spec.publishers || fields.n >= this.capacity) {
+    if (!parseBenchText(text, fields) || !this.tally.holds(fields.publisher, fields.n)) {
       this.invalid++;
       return;
     }
-    this.deliveries++;
-    const stream = receiver * spec.publishers + fields.publisher;
-    const slot = stream * this.capacity + fields.n;
-    const count = this.received[slot] as number;
-    if (count === 0) this.uniqueDeliveries++;
-    if (count < 255) this.received[slot] = count + 1;
-    if (fields.n < (this.lastSeen[stream] as number)) this.reordered++;
-    else this.lastSeen[stream] = fields.n;
+    this.tally.record(receiver, fields.publisher, fields.n);
   }
 
-  // Lost: an acked message some receiver never showed. Duplicated: any message shown
-  // more than once, acked or not.
-  private countLostAndDuplicated(sent: number): { lost: number; duplicated: number } {
-    let lost = 0;
-    let duplicated = 0;
-    const { clients, publishers } = this.spec;
-    for (let publisher = 0; publisher < publishers; publisher++) {
-      const sentByPublisher = Math.floor(sent / publishers) + (publisher < sent % publishers ? 1 : 0);
-      for (let n = 0; n < sentByPublisher; n++) {
-        const isAcked = this.acked[publisher * this.capacity + n] === 1;
-        for (let receiver = 0; receiver < clients; receiver++) {
-          const count = this.received[(receiver * publishers + publisher) * this.capacity + n] as number;
-          if (count === 0 && isAcked) lost++;
-          if (count > 1) duplicated += count - 1;
-        }
-      }
-    }
-    return { lost, duplicated };
+  private isAcked(publisher: number, n: number): boolean {
+    return this.acked[publisher * this.tally.capacity + n] === 1;
   }
 
   private count(counts: Record<string, number>, code: string): void {

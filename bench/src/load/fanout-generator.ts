@@ -2,6 +2,7 @@ import { encodeFrame, LENGTH_PREFIX_BYTES } from '@meshchat/protocol';
 import { CLIENT_PING_MS, VALIDATE_EVERY, WARMUP_MAX_RATE, WARMUP_MS } from '../constants.js';
 import { LatencyHistogram } from '../stats.js';
 import { type BenchTextFields, benchClientMsgId, benchText, readBenchText } from './bench-text.js';
+import { DeliveryTally } from './delivery-tally.js';
 import { exitWithParent, type FanoutResult, type FanoutSpec, generatorSpec, report } from './ipc.js';
 import { findStringField } from './msgpack-peek.js';
 import { drainUntil, nowUs, publishOpenLoop, type ScheduleStats } from './open-loop.js';
@@ -20,17 +21,10 @@ const clientIdOf = (index: number) => `bench-${process.pid}-${index}`;
 class FanoutLoad {
   private readonly clients: RawClient[] = [];
   private readonly histogram = new LatencyHistogram();
-  // Receptions per (receiver, publisher, message number), saturating at 255.
-  private readonly received: Uint8Array;
-  // Highest message number seen per (receiver, publisher), for the order check.
-  private readonly lastSeen: Int32Array;
-  private readonly capacity: number;
+  private readonly tally: DeliveryTally;
   private readonly fields: BenchTextFields = { publisher: 0, n: 0, sentAtUs: 0 };
-  private uniqueDeliveries = 0;
-  private deliveries = 0;
   private warmupDeliveries = 0;
   private acked = 0;
-  private reordered = 0;
   private invalid = 0;
   private validated = 0;
   private disconnected = 0;
@@ -38,10 +32,7 @@ class FanoutLoad {
   private lastDeliveryUs = 0;
 
   constructor(private readonly spec: FanoutSpec) {
-    // Room for every message the schedule can produce, with a margin.
-    this.capacity = Math.ceil(((spec.rate / spec.publishers) * spec.durationMs) / 1000) + 16;
-    this.received = new Uint8Array(spec.clients * spec.publishers * this.capacity);
-    this.lastSeen = new Int32Array(spec.clients * spec.publishers).fill(-1);
+    this.tally = new DeliveryTally(spec);
   }
 
   async connect(): Promise<void> {
@@ -74,7 +65,7 @@ class FanoutLoad {
     this.isRunning = true;
     const startUs = nowUs();
     const published = await this.publish(spec.rate, spec.durationMs, 0);
-    await this.drain(() => this.uniqueDeliveries >= published.sent * spec.clients);
+    await this.drain(() => this.tally.uniqueDeliveries >= published.sent * spec.clients);
     this.isRunning = false;
     const errorCodes: Record<string, number> = {};
     for (const client of this.clients) {
@@ -86,10 +77,10 @@ class FanoutLoad {
       skipped: published.skipped,
       maxTickGapMs: published.maxTickGapUs / 1000,
       acked: this.acked,
-      deliveries: this.deliveries,
+      deliveries: this.tally.deliveries,
       deliveryWindowMs: Math.max(0, (this.lastDeliveryUs - startUs) / 1000),
-      ...this.countLostAndDuplicated(published.sent),
-      reordered: this.reordered,
+      ...this.tally.lostAndDuplicated(published.sent),
+      reordered: this.tally.reordered,
       invalid: this.invalid,
       validated: this.validated,
       disconnected: this.disconnected,
@@ -136,7 +127,7 @@ class FanoutLoad {
       if (this.isRunning) this.acked++;
       return;
     }
-    const { fields, spec } = this;
+    const { fields } = this;
     const text = findStringField(buf, start, end, 'text');
     if (!text || !readBenchText(buf, text.at, text.length, fields)) {
       this.invalid++;
@@ -147,20 +138,14 @@ class FanoutLoad {
       this.warmupDeliveries++;
       return;
     }
-    if (fields.publisher >= spec.publishers || fields.n >= this.capacity) {
+    if (!this.tally.holds(fields.publisher, fields.n)) {
       this.invalid++;
       return;
     }
-    this.deliveries++;
     this.histogram.record(now - fields.sentAtUs);
-    const stream = receiver * spec.publishers + fields.publisher;
-    const slot = stream * this.capacity + fields.n;
-    const count = this.received[slot] as number;
-    if (count === 0) this.uniqueDeliveries++;
-    if (count < 255) this.received[slot] = count + 1;
-    if (fields.n < (this.lastSeen[stream] as number)) this.reordered++;
-    else this.lastSeen[stream] = fields.n;
-    if (this.deliveries % VALIDATE_EVERY === 0) this.validateSample(buf.subarray(start - LENGTH_PREFIX_BYTES, end));
+    this.tally.record(receiver, fields.publisher, fields.n);
+    if (this.tally.deliveries % VALIDATE_EVERY === 0)
+      this.validateSample(buf.subarray(start - LENGTH_PREFIX_BYTES, end));
   }
 
   // The fast path trusts the text; a sample proves the frames behind it are valid
@@ -176,25 +161,6 @@ class FanoutLoad {
       decoded.clientMsgId === benchClientMsgId(publisher, n) &&
       decoded.from.clientId === clientIdOf(publisher);
     if (!isValid) this.invalid++;
-  }
-
-  private countLostAndDuplicated(sent: number): { lost: number; duplicated: number } {
-    let lost = 0;
-    let duplicated = 0;
-    const { clients, publishers } = this.spec;
-    for (let receiver = 0; receiver < clients; receiver++) {
-      for (let publisher = 0; publisher < publishers; publisher++) {
-        const base = (receiver * publishers + publisher) * this.capacity;
-        // Publisher p sent every message k < sent with k mod publishers = p, as its n-th.
-        const sentByPublisher = Math.floor(sent / publishers) + (publisher < sent % publishers ? 1 : 0);
-        for (let n = 0; n < sentByPublisher; n++) {
-          const count = this.received[base + n] as number;
-          if (count === 0) lost++;
-          else duplicated += count - 1;
-        }
-      }
-    }
-    return { lost, duplicated };
   }
 }
 

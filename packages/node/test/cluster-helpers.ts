@@ -4,6 +4,7 @@
 import type { ChatClient } from '@meshchat/client';
 import type { ChatMessage, MessageId, ServerFrameOf } from '@meshchat/protocol';
 import { expect } from 'vitest';
+import { repeated } from '../../../test/harness/delivery-checks.js';
 import {
   type AnyNode,
   type ClusterView,
@@ -168,8 +169,8 @@ export function expectExactlyOnceInSenderOrder(watcher: RoomWatcher, sent: reado
   const received = watcher.messages;
   const where = `watcher on ${watcher.nodeId}`;
   const keys = received.map(idKey);
-  expect(duplicates(keys), `${where}: ids delivered twice`).toEqual([]);
-  expect(duplicates(received.map((m) => `${m.from.clientId}/${m.clientMsgId}`)), `${where}: resends`).toEqual([]);
+  expect(repeated(keys), `${where}: ids delivered twice`).toEqual([]);
+  expect(repeated(received.map((m) => `${m.from.clientId}/${m.clientMsgId}`)), `${where}: resends`).toEqual([]);
   expect([...keys].sort(), `${where}: the set of messages`).toEqual(sent.map((s) => idKey(s.id)).sort());
   for (const sender of new Set(sent.map((s) => s.sender))) {
     const order = received.filter((m) => m.from.clientId === sender).map((m) => m.text);
@@ -222,14 +223,4 @@ export async function expectSameRoomEverywhere(
   expect(vectors, `vectors of ${room} on /cluster`).toEqual(vectors.map(() => vectors[0]));
   const expected = sent.map((s) => idKey(s.id)).sort();
   for (const node of nodes) expect(await storedIds(node, room), `ids stored on ${node.nodeId}`).toEqual(expected);
-}
-
-function duplicates(items: readonly string[]): string[] {
-  const seen = new Set<string>();
-  const twice = new Set<string>();
-  for (const item of items) {
-    if (seen.has(item)) twice.add(item);
-    seen.add(item);
-  }
-  return [...twice];
 }
