@@ -10,7 +10,7 @@ import { FULL_SYNC_EVERY_TICKS, INDIRECT_PROBES } from './constants.js';
 import { type ClusterView, roomVectors } from './http/cluster-view.js';
 import { type HttpServer, listenHttp } from './http/http-server.js';
 import { AntiEntropy } from './replication/anti-entropy.js';
-import { OriginRecovery } from './replication/origin-recovery.js';
+import { OriginRecovery, ownerOfOrigin } from './replication/origin-recovery.js';
 import { Replicator } from './replication/replicator.js';
 import { StoredAcks } from './replication/stored-acks.js';
 import { WriteQuorum } from './replication/write-quorum.js';
@@ -144,10 +144,7 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
       now: Date.now,
       // Two rounds: time for the owner to have pushed, or for a lost copy to show.
       retryAfterMs: 2 * config.antiEntropyMs,
-      linkedOwnerOf: (origin) => {
-        const linked = mesh.linkedPeers;
-        return linked.includes(origin) ? origin : linked.find((nodeId) => origin.startsWith(`${nodeId}.`));
-      },
+      linkedOwnerOf: (origin) => ownerOfOrigin(origin, mesh.linkedPeers),
     },
     log,
   });

@@ -14,6 +14,16 @@ export interface OriginRecoveryDeps {
 
 const ORIGIN_KEY = 'origin';
 
+/** The origin a node writes under after losing its data: its id and the time. */
+export function renewedOrigin(nodeId: string, now: number): string {
+  return `${nodeId}.${now.toString(36)}`;
+}
+
+/** Which of `nodeIds` writes (or wrote) under `origin`: its own id, or a renewed one. */
+export function ownerOfOrigin(origin: string, nodeIds: readonly string[]): string | undefined {
+  return nodeIds.includes(origin) ? origin : nodeIds.find((nodeId) => origin.startsWith(`${nodeId}.`));
+}
+
 /**
  * Decides the origin id under which this node writes its messages, so that it never
  * gives a new message an id the cluster already holds for another one.
@@ -49,7 +59,7 @@ export class OriginRecovery {
       deps.log.info({ timeoutMs: deps.timeoutMs }, 'store is empty: asking peers what they hold of this node first');
       setTimeout(() => {
         if (this.heardFromPeer) return;
-        const origin = `${deps.nodeId}.${deps.now().toString(36)}`;
+        const origin = renewedOrigin(deps.nodeId, deps.now());
         this.finish(
           origin,
           'no peer answered in time, so earlier messages of this node may exist: using a new origin id',
