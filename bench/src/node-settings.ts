@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { BENCH_RATE_BURST, BENCH_RATE_PER_SEC } from './constants.js';
+import { BENCH_MAX_CONNECTIONS, BENCH_RATE_BURST, BENCH_RATE_PER_SEC } from './constants.js';
 import { DEMO_NODE_CONFIG } from './paths.js';
 
 /** The parts of the node config the bench sets, as printed beside the figures. */
@@ -22,7 +22,13 @@ export function benchNodeSettings(overrides: [string, string][] = []): BenchNode
   const demo = JSON.parse(readFileSync(DEMO_NODE_CONFIG, 'utf8')) as Partial<BenchNodeSettings>;
   const config: Record<string, unknown> = {
     heartbeat: { ...demo.heartbeat },
-    limits: { ...demo.limits, ratePerSec: BENCH_RATE_PER_SEC, rateBurst: BENCH_RATE_BURST },
+    limits: {
+      ...demo.limits,
+      ratePerSec: BENCH_RATE_PER_SEC,
+      rateBurst: BENCH_RATE_BURST,
+      maxConnections: BENCH_MAX_CONNECTIONS,
+      maxConnectionsPerAddress: BENCH_MAX_CONNECTIONS,
+    },
   };
   for (const [field, value] of overrides) setField(config, field.split('.'), parseValue(value));
   const { heartbeat, limits, ...extra } = config;

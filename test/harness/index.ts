@@ -27,6 +27,7 @@ export {
 } from './cluster.js';
 export { FaultProxy } from './fault-proxy.js';
 export { type FaultyClusterOptions, startFaultyCluster } from './faulty-cluster.js';
+export { type HttpAnswer, httpGet, type MetricSample, parseMetrics, sampleValue } from './http-get.js';
 export { LinkFaults } from './link-faults.js';
 export { type LinkShape, type NetnsHost, NetnsLab, type NetnsSupport, probeNetns, startNetnsCluster } from './netns.js';
 export { startNode, type TestNode } from './nodes.js';

@@ -23,9 +23,10 @@ export class RawConnection {
     });
   }
 
-  static async open(address: string): Promise<RawConnection> {
+  /** `localAddress`: another loopback address (127.0.0.2) to connect from, for per-address limits. */
+  static async open(address: string, options: { localAddress?: string } = {}): Promise<RawConnection> {
     const [host, port] = address.split(':');
-    const socket = connect({ host, port: Number(port) });
+    const socket = connect({ host, port: Number(port), ...options });
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
       socket.once('error', reject);

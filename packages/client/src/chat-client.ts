@@ -35,8 +35,17 @@ export interface ChatClientOptions {
   /** "host:port" of one or more nodes; one reachable seed is enough. */
   servers: string[];
   nick: string;
-  /** Stable id of this client across reconnects; a random one when not given. */
+  /**
+   * Stable id of this client across reconnects; a random one when not given. With a
+   * token it names this device: the node takes the user's id from the token.
+   */
   clientId?: string;
+  /**
+   * A signed token (JWT) for nodes that require authentication, sent in every hello.
+   * A function is called at each connection, so an application can hand out a fresh one.
+   * The node takes the clientId and nick from it (see `identity`).
+   */
+  token?: string | (() => string);
   transport: Transport;
   /**
    * The client pings every pingMs (default 1000) and leaves a node it has heard nothing
@@ -99,7 +108,15 @@ export interface ChatClientEvents {
 }
 
 // Errors at hello that another node would answer the same way; retrying cannot help.
-const FINAL_CODES = new Set(['INVALID_NICK', 'NICK_TAKEN', 'VERSION_MISMATCH', 'SESSION_REPLACED']);
+const FINAL_CODES = new Set([
+  'INVALID_NICK',
+  'NICK_TAKEN',
+  'VERSION_MISMATCH',
+  'SESSION_REPLACED',
+  'AUTH_REQUIRED',
+  'TOKEN_INVALID',
+  'TOKEN_SIGNATURE_INVALID',
+]);
 
 interface Link {
   server: string;
@@ -129,7 +146,7 @@ interface Link {
 export class BaseChatClient extends Emitter<ChatClientEvents> {
   readonly clientId: string;
   readonly nick: string;
-  private readonly options: Required<Omit<ChatClientOptions, 'clientId' | 'backoff'>> & {
+  private readonly options: Required<Omit<ChatClientOptions, 'clientId' | 'backoff' | 'token'>> & {
     backoff: { initialMs: number; maxMs: number };
   };
   private readonly servers: ServerList;
@@ -147,6 +164,10 @@ export class BaseChatClient extends Emitter<ChatClientEvents> {
   private keepaliveTimer: ReturnType<typeof setInterval> | undefined;
   private dialTimer: ReturnType<typeof setTimeout> | undefined;
   private pingNonce = 0;
+  private readonly token: (() => string) | undefined;
+  private readonly isTokenFixed: boolean;
+  // As the last welcome named this client: with a token, the user's id and nick.
+  private welcomedAs: { clientId: string; nick: string } | undefined;
 
   constructor(options: ChatClientOptions) {
     super();
@@ -171,6 +192,17 @@ export class BaseChatClient extends Emitter<ChatClientEvents> {
     this.clientId = options.clientId ?? globalThis.crypto.randomUUID();
     this.servers = new ServerList(options.servers, random);
     this.requests = new PendingRequests(this.options.requestTimeoutMs);
+    const { token } = options;
+    this.token = token === undefined ? undefined : typeof token === 'string' ? () => token : token;
+    this.isTokenFixed = typeof token === 'string';
+  }
+
+  /**
+   * Who the node says this client is, from the last welcome: the clientId and nick asked
+   * for, or with a token the user id and nick the token carries. Undefined before.
+   */
+  get identity(): { clientId: string; nick: string } | undefined {
+    return this.welcomedAs;
   }
 
   /** The node this client is on, while connected. */
@@ -320,6 +352,7 @@ export class BaseChatClient extends Emitter<ChatClientEvents> {
           // direct messages sent while the client was away before any live one.
           const inbox = this.inbox?.cursor;
           link.isReplayingInbox = inbox !== undefined;
+          const token = this.token?.();
           link.connection.write(
             encodeFrame({
               type: 'hello',
@@ -327,6 +360,7 @@ export class BaseChatClient extends Emitter<ChatClientEvents> {
               nick: this.nick,
               clientId: this.clientId,
               ...(inbox === undefined ? {} : { inbox }),
+              ...(token === undefined ? {} : { token }),
             }),
           );
         },
@@ -417,7 +451,9 @@ export class BaseChatClient extends Emitter<ChatClientEvents> {
     const error = new ChatClientError(frame.code, frame.message);
     if (frame.fatal) {
       link.closeReason = `${frame.code}: ${frame.message}`;
-      if (FINAL_CODES.has(frame.code)) link.finalError = error;
+      // An expired token stays expired, unless the application hands out fresh ones.
+      const isFinal = FINAL_CODES.has(frame.code) || (frame.code === 'TOKEN_EXPIRED' && this.isTokenFixed);
+      if (isFinal) link.finalError = error;
     }
     if (frame.clientMsgId !== undefined && this.outbox.fail(frame.clientMsgId, error)) return;
     if (frame.reqId !== undefined && this.requests.reject(frame.reqId, error)) return;
@@ -427,6 +463,7 @@ export class BaseChatClient extends Emitter<ChatClientEvents> {
   private onWelcome(link: Link, welcome: ServerFrameOf<'welcome'>): void {
     clearTimeout(this.dialTimer);
     link.welcome = welcome;
+    this.welcomedAs = { clientId: welcome.clientId, nick: welcome.nick };
     this.attempt = 0;
     // A client's first session starts from the inbox as it is: older DMs are not replayed.
     this.inbox ??= new SeenPosition(welcome.inbox);

@@ -24,9 +24,31 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 15_000;
 // Recent messages a join returns, like IRC bouncers' playback and Matrix's initial sync.
 export const DEFAULT_HISTORY_ON_JOIN = 50;
 
-// Nick and room syntax: IRC-like, safe to print in a terminal and in a URL.
-export const NICK_PATTERN = /^[A-Za-z][A-Za-z0-9_\-[\]{}^`|]{0,31}$/;
-export const ROOM_PATTERN = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
+// Nick and room syntax: IRC-like, safe to print in a terminal and in a URL. Their
+// lengths are configurable (limits.maxNickLength, limits.maxRoomNameLength).
+export const NICK_PATTERN = /^[A-Za-z][A-Za-z0-9_\-[\]{}^`|]*$/;
+export const ROOM_PATTERN = /^[a-z0-9][a-z0-9_.-]*$/;
+// IRC's NICKLEN on modern networks is 30-32; a nick is a label, not a sentence.
+export const DEFAULT_MAX_NICK_LENGTH = 32;
+// Room names appear in prompts, URLs and store keys; 64 is plenty for a channel name.
+export const DEFAULT_MAX_ROOM_NAME_LENGTH = 64;
+
+// Rooms one session may be in at once: every room joined costs a membership entry here
+// and presence traffic on every node, so one client cannot make the cluster track
+// thousands. People use a handful; bots that bridge many rooms can be given more.
+export const DEFAULT_MAX_ROOMS_PER_CLIENT = 100;
+
+// Client connections one node holds at once: past this a new connection gets
+// TOO_MANY_CONNECTIONS and clients fail over to another node. 10,000 idle clients cost
+// a node a few hundred MiB (pnpm bench, idle-memory), so this bounds its memory.
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
+// Connections from one remote address: one host (or a script gone wrong) cannot take
+// every slot of the node, while an office or a campus behind one NAT address still fits.
+export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 1000;
+
+// A connection must finish its hello (and TLS handshake) within this: a slowloris that
+// opens sockets and never speaks holds a slot for 5 s, not for the idle timeout.
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 5000;
 
 // Upper bound on the messages in one joined or history_reply frame, well under the
 // client's 1 MiB frame limit; a longer catch-up or history is paged.
@@ -117,3 +139,11 @@ export const DEFAULT_RESUME_GRACE_MS = 5000;
 // started, or a peer just died: see AwaitedRecipients), whatever resumeGraceMs is: a
 // sender should hear NO_SUCH_USER within seconds.
 export const MAX_RECIPIENT_WAIT_MS = 5000;
+
+// Token expiry is checked with this much slack: the issuer's clock and the node's may
+// differ by a few seconds (NTP keeps them closer), and a token minted a moment ago
+// must not be refused as not yet valid.
+export const DEFAULT_TOKEN_CLOCK_TOLERANCE_S = 30;
+
+// A token may live at most this long when `pnpm token` mints it without --ttl.
+export const DEFAULT_TOKEN_TTL = '12h';

@@ -1,14 +1,19 @@
 import { randomUUID } from 'node:crypto';
+import { statSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { clientFrameSchemas, encodeFrame, type PeerFrame } from '@meshchat/protocol';
 import type { Logger } from 'pino';
+import { TokenVerifier } from './auth/token-verifier.js';
 import { ChatService, type PresenceDelta } from './chat/chat-service.js';
+import { checkNick } from './chat/rules.js';
 import { Membership } from './cluster/membership.js';
 import { Mesh } from './cluster/mesh.js';
 import type { NodeConfig } from './config/schema.js';
-import { FULL_SYNC_EVERY_TICKS, INDIRECT_PROBES } from './constants.js';
+import { CLOSE_FLUSH_MS, FULL_SYNC_EVERY_TICKS, INDIRECT_PROBES } from './constants.js';
 import { type ClusterView, roomVectors } from './http/cluster-view.js';
 import { type HttpServer, listenHttp } from './http/http-server.js';
+import { NodeMetrics } from './http/metrics.js';
+import { Readiness } from './http/readiness.js';
 import { AntiEntropy } from './replication/anti-entropy.js';
 import { OriginRecovery, ownerOfOrigin } from './replication/origin-recovery.js';
 import { Replicator } from './replication/replicator.js';
@@ -18,6 +23,7 @@ import { LmdbStore } from './store/lmdb-store.js';
 import { MemoryStore } from './store/memory-store.js';
 import type { MessageStore } from './store/message-store.js';
 import { Retention } from './store/retention.js';
+import { ConnectionLimits } from './transport/connection-limits.js';
 import { FrameConnection } from './transport/frame-connection.js';
 import { listenTcp, type TcpListener } from './transport/tcp-listener.js';
 
@@ -29,6 +35,7 @@ export interface ChatNode {
   readonly httpAddress: string;
   readonly chat: ChatService;
   readonly membership: Membership;
+  readonly metrics: NodeMetrics;
   clusterView(): ClusterView;
   stop(): Promise<void>;
 }
@@ -44,6 +51,10 @@ export interface CreateNodeOptions {
  */
 export async function createNode(config: NodeConfig, options: CreateNodeOptions): Promise<ChatNode> {
   const { log } = options;
+  // Before anything opens: a key that cannot be read stops the node with the field named.
+  const verifier = config.auth.required
+    ? new TokenVerifier(config.auth, { checkNick: (nick) => checkNick(nick, config.limits, true) })
+    : undefined;
   const store =
     options.store ??
     (config.store === 'memory'
@@ -52,6 +63,22 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
   const advertiseHost = config.advertiseHost ?? (isWildcard(config.host) ? '127.0.0.1' : config.host);
   const timers = new Set<NodeJS.Timeout>();
   const every = (ms: number, task: () => void) => timers.add(setInterval(task, ms));
+  const readiness = new Readiness({ hasSeeds: config.seeds.length > 0, isOriginKnown: () => recovery.isDone });
+  readiness.storeOpened();
+  const metrics = new NodeMetrics(config.nodeId, {
+    clientConnections: () => connectionLimits.open,
+    sessions: () => chat.readySessionCount,
+    activeRooms: () => chat.activeRoomCount,
+    storedRooms: () => store.rooms().length,
+    storeBytes: () => (store instanceof LmdbStore ? fileSize(store.path) : 0),
+    peerLinks: () => mesh.linkedPeers.length,
+    memberStates: () => membership.others(),
+    antiEntropyBacklog: () => antiEntropy.backlog,
+    antiEntropySent: () => antiEntropy.sent,
+    heldBack: () => replicator.heldBack,
+    awaitingReplicas: () => quorum.waitingCount,
+    isReady: () => readiness.isReady,
+  });
 
   // Listeners first, so the addresses gossiped to peers carry the real ports.
   let onClientSocket: (socket: Socket) => void = (socket) => socket.destroy();
@@ -66,12 +93,22 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
     peerListener = await listenTcp(config.host, config.peerPort, 'peers', (s) => onPeerSocket(s));
     listeners.push(peerListener);
     http = await listenHttp(config.host, config.httpPort, {
-      '/healthz': () => ({ status: 200, body: { status: 'ok', nodeId: config.nodeId } }),
+      '/healthz': () => {
+        const reasons = readiness.reasons();
+        return reasons.length === 0
+          ? { status: 200, body: { status: 'ok', nodeId: config.nodeId } }
+          : { status: 503, body: { status: 'not ready', nodeId: config.nodeId, reasons } };
+      },
       '/cluster': () => ({ status: 200, body: clusterView() }),
+      '/metrics': async () => {
+        const { contentType, text } = await metrics.render();
+        return { status: 200, body: text, contentType };
+      },
     });
     listeners.push(http);
   } catch (err) {
     await Promise.all(listeners.map((l) => l.close()));
+    metrics.stop();
     await store.close();
     throw err;
   }
@@ -92,6 +129,7 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
     send: (nodeId, frame) => mesh.send(nodeId, frame),
     onChange: (member, previous) => {
       if (member.state === 'dead' && previous !== 'dead') {
+        metrics.peerDeclaredDead();
         mesh.disconnectDead(member.nodeId);
         chat.nodeDied(member.nodeId);
         antiEntropy.forget(member.nodeId);
@@ -114,6 +152,7 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
     log,
     handlers: {
       onLinkUp: (nodeId, hello) => {
+        readiness.linkedToPeer();
         membership.onLinkUp(hello);
         mesh.send(nodeId, chat.presenceSnapshot());
         antiEntropy.start(nodeId);
@@ -193,8 +232,13 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
       const timer = setTimeout(task, ms).unref();
       return () => clearTimeout(timer);
     },
+    metrics,
+    ...(verifier ? { verifyToken: (token: string) => verifier.verify(token) } : {}),
     cluster: {
-      publish: (_message, encoded) => mesh.broadcastEncoded(encoded),
+      publish: (_message, encoded) => {
+        metrics.relayedOut(mesh.linkedPeers.length);
+        mesh.broadcastEncoded(encoded);
+      },
       whenReplicated: (room, seq) => quorum.whenReplicated(room, seq),
       isDead: (nodeId) => membership.get(nodeId)?.state === 'dead',
       hasPeers: () => config.seeds.length > 0 || membership.others().length > 0,
@@ -221,6 +265,7 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
         return membership.handleFrame(nodeId, frame);
       case 'message': {
         const { type: _, ...message } = frame;
+        metrics.relayedIn();
         // A relayed message frame is byte for byte the frame local clients get.
         return replicator.receive(nodeId, message, raw);
       }
@@ -235,6 +280,7 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
         }
         return antiEntropy.onVectors(nodeId, frame);
       case 'sync_batch':
+        metrics.caughtUp(frame.messages.length);
         return replicator.receiveBatch(nodeId, frame);
       case 'presence_snapshot':
         return chat.directory.applySnapshot(nodeId, frame);
@@ -267,7 +313,19 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
     };
   }
 
+  const connectionLimits = new ConnectionLimits(config.limits);
   onClientSocket = (socket: Socket) => {
+    const remote = socket.remoteAddress ?? '?';
+    const refusal = connectionLimits.admit(remote);
+    if (refusal) {
+      log.warn({ remote, code: refusal.code, limit: refusal.limit }, `client connection refused: ${refusal.message}`);
+      metrics.errorSent(refusal.code);
+      socket.on('error', () => {});
+      socket.end(encodeFrame({ type: 'error', code: refusal.code, message: refusal.message, fatal: true }));
+      setTimeout(() => socket.destroy(), CLOSE_FLUSH_MS).unref();
+      return;
+    }
+    socket.once('close', () => connectionLimits.release(remote));
     const connection = new FrameConnection(
       socket,
       clientFrameSchemas,
@@ -292,7 +350,10 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
     const peer = peers[Math.floor(Math.random() * peers.length)];
     if (peer) antiEntropy.start(peer);
   });
-  every(Math.max(100, config.limits.idleTimeoutMs / 4), () => chat.sweepIdle());
+  // A quarter of the shorter timeout: a connection is dropped at most 25% late.
+  every(Math.max(100, Math.min(config.limits.idleTimeoutMs, config.limits.handshakeTimeoutMs) / 4), () =>
+    chat.sweepIdle(),
+  );
   const retention = new Retention({ store, config: config.retention, now: Date.now, log });
   if (retention.isEnabled) {
     void retention.sweep();
@@ -309,19 +370,31 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
     httpAddress: self.httpAddress,
     chat,
     membership,
+    metrics,
     clusterView,
     stop() {
       stopped ??= (async () => {
         for (const timer of timers) clearInterval(timer);
+        recovery.stop();
         chat.shutdown();
         mesh.close();
         await Promise.all(listeners.map((l) => l.close()));
+        metrics.stop();
+        readiness.storeClosed();
         await store.close();
         log.info('node stopped');
       })();
       return stopped;
     },
   };
+}
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
 }
 
 function isWildcard(host: string): boolean {

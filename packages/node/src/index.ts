@@ -10,6 +10,7 @@
  * await node.stop();
  * ```
  */
+export { type MintTokenOptions, mintToken } from './auth/mint-token.js';
 export { ChatService } from './chat/chat-service.js';
 export { loadConfig } from './config/load.js';
 export { NodeConfig, type NodeConfigInput } from './config/schema.js';

@@ -59,10 +59,29 @@ describe('loadConfig', () => {
         rateBurst: 400,
         maxOutboundBytes: 1048576,
         idleTimeoutMs: 15000,
+        maxConnections: 10000,
+        maxConnectionsPerAddress: 1000,
+        handshakeTimeoutMs: 5000,
+        maxRoomsPerClient: 100,
+        maxNickLength: 32,
+        maxRoomNameLength: 64,
       },
       heartbeat: { heartbeatMs: 500, suspectAfterMs: 1500, deadAfterMs: 2500 },
+      auth: { required: false, clockToleranceSec: 30 },
       logLevel: 'info',
     });
+  });
+
+  it('names auth.hs256Secret when auth.required has no key to check tokens with, and takes --auth.required true', () => {
+    const file = configFile({ ...minimal, auth: { required: true } });
+    expect(configError(() => loadConfig(file))).toBe(
+      `${file}: auth.hs256Secret: auth.required needs hs256Secret or ed25519PublicKey to check tokens with`,
+    );
+    const secret = 'a'.repeat(32);
+    const config = loadConfig(configFile({ ...minimal, auth: { hs256Secret: secret } }), {
+      auth: { required: 'true' },
+    });
+    expect(config.auth).toMatchObject({ required: true, hs256Secret: secret });
   });
 
   it('lets overrides win over the file, merging nested fields like limits.ratePerSec', () => {

@@ -1,14 +1,17 @@
-import { encodeFrame } from '@meshchat/protocol';
+import { encodeFrame, PROTOCOL_VERSION } from '@meshchat/protocol';
 import { describe, expect, it } from 'vitest';
+import { logsOf, startLoggedNode } from '../../../test/harness/index.js';
 import {
   connectBystanders,
   connectClient,
   expectChatCarriesOn,
+  expectFatalError,
   framesOf,
   openRaw,
   RawConnection,
   rawJoin,
   startNode,
+  type TestNode,
   waitFor,
   waitForFrameWhere,
 } from './helpers.js';
@@ -164,5 +167,110 @@ describe('idle timeout', () => {
     raw.sendBytes(frame.subarray(0, frame.length - 3));
     await raw.waitForClose();
     expect(framesOf(raw, 'error').map((e) => [e.code, e.fatal])).toEqual([['IDLE_TIMEOUT', true]]);
+  });
+});
+
+/** A raw connection from another loopback address than the bystanders' 127.0.0.1. */
+async function openFrom(node: TestNode, localAddress: string, nick?: string): Promise<RawConnection> {
+  const raw = await RawConnection.open(node.address, { localAddress });
+  if (nick) await raw.hello(nick);
+  return raw;
+}
+
+describe('connection limits', () => {
+  it('refuses a connection past limits.maxConnectionsPerAddress with TOO_MANY_CONNECTIONS and a log line, while other addresses connect and chat', async () => {
+    const node = await startLoggedNode({ nodeId: 'per-address', limits: { maxConnectionsPerAddress: 3 } });
+    const [a, b] = await connectBystanders(node);
+    const held = [];
+    for (let i = 0; i < 3; i++) held.push(await openFrom(node, '127.0.0.2', `held${i}`));
+
+    const refused = await openFrom(node, '127.0.0.2');
+    const error = await expectFatalError(refused, 'TOO_MANY_CONNECTIONS');
+    expect(error.message).toContain('127.0.0.2');
+    expect(logsOf(node, 'client connection refused', { limit: 'maxConnectionsPerAddress' })).toHaveLength(1);
+
+    // 127.0.0.1 has its own count: a third client from there gets in and chats.
+    const c = await connectClient(node.address, 'carol');
+    await c.client.join('lobby');
+    await expectChatCarriesOn(a, b);
+    expect(held.every((raw) => !raw.isClosed)).toBe(true);
+
+    // A closed connection frees its slot.
+    held[0]?.socket.destroy();
+    await waitFor(async () => {
+      const again = await openFrom(node, '127.0.0.2');
+      again.sendFrame({ type: 'ping', nonce: 1 });
+      await waitFor(() => again.frames.length > 0 || again.isClosed, 'an answer');
+      const isAdmitted = again.frames.some((f) => f.type === 'pong');
+      again.socket.destroy();
+      return isAdmitted;
+    }, 'a connection from 127.0.0.2 to be admitted again');
+  });
+
+  it('refuses a connection past limits.maxConnections with TOO_MANY_CONNECTIONS, and the connected clients carry on', async () => {
+    const node = await startLoggedNode({ nodeId: 'per-node', limits: { maxConnections: 4 } });
+    const [a, b] = await connectBystanders(node);
+    await openFrom(node, '127.0.0.2', 'x1');
+    await openFrom(node, '127.0.0.3', 'x2');
+
+    const refused = await openFrom(node, '127.0.0.4');
+    const error = await expectFatalError(refused, 'TOO_MANY_CONNECTIONS');
+    expect(error.message).toContain('4 connections');
+    expect(logsOf(node, 'client connection refused', { limit: 'maxConnections' })).toHaveLength(1);
+    await expectChatCarriesOn(a, b);
+  });
+
+  it('closes a connection that says no hello within limits.handshakeTimeoutMs with HANDSHAKE_TIMEOUT, and keeps the welcomed ones', async () => {
+    const node = await startLoggedNode({ nodeId: 'handshake', limits: { handshakeTimeoutMs: 300 } });
+    const [a, b] = await connectBystanders(node);
+    const welcomed = await openRaw(node, 'quiet');
+    const silent = await RawConnection.open(node.address);
+
+    const error = await expectFatalError(silent, 'HANDSHAKE_TIMEOUT');
+    expect(error.message).toContain('300 ms');
+    expect(logsOf(node, 'client handshake timed out')).toHaveLength(1);
+    // Welcomed 300 ms and more ago, silent since, and still open: the idle timeout is 15 s.
+    expect(welcomed.isClosed).toBe(false);
+    await expectChatCarriesOn(a, b);
+  });
+});
+
+describe('room and name limits', () => {
+  it('refuses a join past limits.maxRoomsPerClient with non-fatal TOO_MANY_ROOMS; the client stays in its rooms', async () => {
+    const node = await startNode({ limits: { maxRoomsPerClient: 2 } });
+    const [a, b] = await connectBystanders(node);
+    const alice = await connectClient(node.address, 'alice');
+    await alice.client.join('one');
+    await alice.client.join('lobby');
+    await expect(alice.client.join('three')).rejects.toMatchObject({ code: 'TOO_MANY_ROOMS' });
+    // Joining a room it is in again is not a new room.
+    await alice.client.join('one');
+    expect(alice.client.isConnected).toBe(true);
+    await expectChatCarriesOn(alice, a);
+
+    await alice.client.leave('one');
+    await alice.client.join('three');
+    await expectChatCarriesOn(a, b);
+  });
+
+  it('applies limits.maxNickLength at hello (fatal INVALID_NICK) and limits.maxRoomNameLength at join (INVALID_ROOM)', async () => {
+    const node = await startNode({ limits: { maxNickLength: 5, maxRoomNameLength: 6 } });
+    const a = await connectClient(node.address, 'ann');
+    const b = await connectClient(node.address, 'bo');
+    await a.client.join('lobby');
+    await b.client.join('lobby');
+
+    const long = await RawConnection.open(node.address);
+    long.sendFrame({ type: 'hello', version: PROTOCOL_VERSION, nick: 'sixsix', clientId: 'c-long' });
+    const error = await expectFatalError(long, 'INVALID_NICK');
+    expect(error.message).toContain('1-5 characters');
+
+    const short = await openRaw(node, 'five5');
+    short.sendFrame({ type: 'join', reqId: 1, room: 'sevenxx' });
+    const refused = await waitForFrameWhere(short, 'error', (e) => e.reqId === 1, 'the join refused');
+    expect(refused).toMatchObject({ code: 'INVALID_ROOM', fatal: false });
+    expect(refused.message).toContain('1-6');
+    expect((await rawJoin(short, 'sixsix')).complete).toBe(true);
+    await expectChatCarriesOn(a, b);
   });
 });

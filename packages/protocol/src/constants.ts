@@ -18,3 +18,6 @@ export const MAX_ID_LENGTH = 128;
 export const MAX_NAME_LENGTH = 128;
 export const MAX_TEXT_LENGTH = 64 * 1024;
 export const MAX_HISTORY_LIMIT = 1000;
+// A JWT with a few claims is a few hundred bytes; 4 KiB leaves room for long ids and
+// extra claims while keeping a hello small.
+export const MAX_TOKEN_LENGTH = 4096;

@@ -18,18 +18,25 @@ export const ERROR_CODES = {
   EMPTY_MESSAGE: 'text is empty or only whitespace',
   NO_SUCH_USER: 'no connected user has that nick',
   RATE_LIMITED: 'the client sends faster than its rate limit',
+  TOO_MANY_ROOMS: 'the client is in as many rooms as the node allows one client',
+  TOO_MANY_CONNECTIONS: 'the node, or its limit for one remote address, has no room for another connection',
   // Connection-ending conditions decided by the node.
   SLOW_CONSUMER: 'the client did not read fast enough; its outbound buffer overflowed',
   IDLE_TIMEOUT: 'nothing was received from the client within the timeout',
   SHUTTING_DOWN: 'the node is shutting down',
-  SESSION_REPLACED: 'a newer connection of the same client and nick took over this session',
+  SESSION_REPLACED: 'a newer connection of the same client (the same device, with auth) took over this session',
   INTERNAL: 'an internal error occurred',
+  // Authentication (auth.required): the hello is refused and the connection closed.
+  AUTH_REQUIRED: 'the node requires a token in hello',
+  TOKEN_EXPIRED: 'the token has expired (at hello, or during the session)',
+  TOKEN_INVALID: 'the token is not an acceptable JWT: malformed, an algorithm not accepted, a claim missing or wrong',
+  TOKEN_SIGNATURE_INVALID: 'the token signature does not match the configured key',
   // Peer handshake refusals: the link is closed and both sides log why.
   AUTH_FAILED: 'the peer did not prove knowledge of the cluster secret',
   CLUSTER_MISMATCH: 'the peer belongs to another cluster',
   SELF_CONNECTION: 'a node dialled itself',
   DUPLICATE_LINK: 'the pair of nodes already has a link; the tie-break closed this one',
-  HANDSHAKE_TIMEOUT: 'the handshake did not complete in time',
+  HANDSHAKE_TIMEOUT: 'the handshake (a peer handshake, or a client hello) did not complete in time',
   PEER_DEAD: 'this node holds the peer dead; the peer should refute and reconnect',
 } as const;
 

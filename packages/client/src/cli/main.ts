@@ -21,7 +21,12 @@ async function main(): Promise<number> {
 
   const nick = await chooseNick(options, terminal);
   const clientId = options.clientId ?? loadOrCreateClientId(configDir(), nick);
-  const client = new ChatClient({ servers: options.servers, nick, clientId });
+  const client = new ChatClient({
+    servers: options.servers,
+    nick,
+    clientId,
+    ...(options.token === undefined ? {} : { token: options.token }),
+  });
   app = new ChatApp({
     client,
     terminal,
@@ -31,10 +36,15 @@ async function main(): Promise<number> {
   return app.run(options.room);
 }
 
-/** --nick, else asked for on a terminal (the login name as default), else the login name. */
+/**
+ * --nick, else asked for on a terminal (the login name as default), else the login name;
+ * with a token, the nick the token carries is used and nothing is asked.
+ */
 async function chooseNick(options: CliOptions, terminal: Terminal): Promise<string> {
   if (options.nick !== undefined) return options.nick;
   const fallback = nickFromEnv();
+  // With a token the node takes the nick from it; this one only names the device's id file.
+  if (options.token !== undefined) return fallback ?? 'user';
   if (!terminal.isInteractive) {
     if (fallback) return fallback;
     throw new CliError('USAGE', 'no --nick given, and $USER does not make a valid nick; pass --nick NAME');

@@ -9,13 +9,15 @@ export interface CliOptions {
   nick?: string;
   room: string;
   clientId?: string;
+  /** A JWT for nodes that require authentication (--token, else $MESHCHAT_TOKEN). */
+  token?: string;
 }
 
 /** Reads the command line; yargs prints usage and exits 1 on unknown or malformed flags. */
 export async function parseCliOptions(args: string[]): Promise<CliOptions> {
   const argv = await yargs(args)
     .scriptName('meshchat')
-    .usage('$0 [--servers host:port,...] [--nick NAME] [--room ROOM] [--client-id ID]')
+    .usage('$0 [--servers host:port,...] [--nick NAME] [--room ROOM] [--client-id ID] [--token JWT]')
     .option('servers', {
       type: 'string',
       default: DEFAULT_SERVERS.join(','),
@@ -26,6 +28,10 @@ export async function parseCliOptions(args: string[]): Promise<CliOptions> {
     .option('client-id', {
       type: 'string',
       describe: 'stable client id; by default one per nick is kept in the config directory',
+    })
+    .option('token', {
+      type: 'string',
+      describe: 'token for nodes that require authentication (default $MESHCHAT_TOKEN; `pnpm token` mints one)',
     })
     .epilogue(
       'Type /help once connected for the commands. The config directory is $MESHCHAT_CONFIG_DIR, ' +
@@ -40,7 +46,12 @@ export async function parseCliOptions(args: string[]): Promise<CliOptions> {
     room: argv.room.replace(/^#/, ''),
     ...(argv.nick === undefined ? {} : { nick: argv.nick }),
     ...(argv['client-id'] === undefined ? {} : { clientId: argv['client-id'] }),
+    ...tokenOption(argv.token ?? process.env.MESHCHAT_TOKEN),
   };
+}
+
+function tokenOption(token: string | undefined): { token?: string } {
+  return token === undefined || token.trim() === '' ? {} : { token: token.trim() };
 }
 
 export function parseServers(list: string): string[] {

@@ -17,6 +17,7 @@ import { MAX_RECIPIENT_WAIT_MS, REPLY_PAGE_MESSAGES } from '../constants.js';
 import { ChatError } from '../errors.js';
 import type { MessageStore } from '../store/message-store.js';
 import { AwaitedRecipients } from './awaited-recipients.js';
+import { type ChatMetrics, noChatMetrics } from './chat-metrics.js';
 import { type ClientLink, ClientSession, type Identity } from './client-session.js';
 import { InboxPosition } from './inbox-position.js';
 import { directFrame, inboxRoom, LocalRooms } from './local-rooms.js';
@@ -61,7 +62,23 @@ export interface ChatServiceDeps {
   now: () => number;
   newSessionId: () => string;
   setTimer: SetTimer;
+  metrics?: ChatMetrics;
+  /**
+   * Present when the node requires authentication (auth.required): checks the token of
+   * a hello and says whose it is. Throws (rejects with) a fatal ChatError when refused.
+   */
+  verifyToken?: (token: string) => Promise<VerifiedIdentity>;
 }
+
+/** Who a verified token names: the session's clientId and nick, until `expiresAt`. */
+export interface VerifiedIdentity {
+  userId: string;
+  nick: string;
+  expiresAt: number;
+}
+
+// setTimeout holds at most 2^31 - 1 ms (24.8 days); a later expiry is re-armed.
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 type Ref = { reqId?: number; clientMsgId?: string };
 
@@ -72,7 +89,8 @@ type Ref = { reqId?: number; clientMsgId?: string };
  */
 export class ChatService {
   private readonly sessions = new Set<ClientSession>();
-  private readonly byNick = new Map<string, ClientSession>();
+  // Sessions by nick: several only when they are one client's (devices of one user).
+  private readonly byNick = new Map<string, Set<ClientSession>>();
   private readonly local = new LocalRooms();
   private readonly intake: MessageIntake;
   /** Sessions on the other nodes, as they report them. */
@@ -87,14 +105,17 @@ export class ChatService {
   // Until then this node may not know every client that is failing over (AwaitedRecipients).
   private presenceSettlesAt: number;
   private readonly awaited: AwaitedRecipients;
+  private readonly metrics: ChatMetrics;
 
   constructor(private readonly deps: ChatServiceDeps) {
+    this.metrics = deps.metrics ?? noChatMetrics;
     this.intake = new MessageIntake({
       store: deps.store,
       now: deps.now,
       gate: deps.gate,
       onCommitted: (message, encoded) => {
-        this.local.deliver(message, encoded);
+        this.metrics.accepted();
+        this.metrics.delivered(this.local.deliver(message, encoded));
         deps.cluster.publish(message, encoded);
       },
       whenReplicated: (room, seq) => deps.cluster.whenReplicated(room, seq),
@@ -123,8 +144,21 @@ export class ChatService {
     this.directory.dropNode(nodeId);
   }
 
+  /** Open client connections, whether or not they have said hello. */
   get sessionCount(): number {
     return this.sessions.size;
+  }
+
+  /** Sessions that said hello and were welcomed (a walk over every session: for scrapes). */
+  get readySessionCount(): number {
+    let ready = 0;
+    for (const session of this.sessions) if (session.isReady) ready++;
+    return ready;
+  }
+
+  /** Rooms with a session of this node in them. */
+  get activeRoomCount(): number {
+    return this.local.roomCount;
   }
 
   /** Direct messages waiting for their recipient to be known here (AwaitedRecipients). */
@@ -156,7 +190,7 @@ export class ChatService {
    */
   deliverReplicated(message: ChatMessage, encoded?: Buffer): void {
     this.intake.observe(message);
-    this.local.deliver(message, encoded);
+    this.metrics.delivered(this.local.deliver(message, encoded));
   }
 
   /** This node's presence version, for anti-entropy digests. */
@@ -193,13 +227,16 @@ export class ChatService {
 
   /** This node's sessions and their rooms, for a peer whose link came up or that is behind. */
   presenceSnapshot(): PresenceSnapshot {
-    const sessions = [...this.sessions]
-      .filter((s) => s.isReady)
-      .map((s) => ({
-        clientId: s.identity?.clientId as string,
-        nick: s.identity?.nick as string,
-        rooms: [...s.rooms],
-      }));
+    // One entry per client: the devices of one user are one client to peers.
+    const byClient = new Map<string, { clientId: string; nick: string; rooms: Set<string> }>();
+    for (const s of this.sessions) {
+      const identity = s.identity;
+      if (!s.isReady || !identity) continue;
+      const entry = byClient.get(identity.clientId) ?? { ...identity, rooms: new Set<string>() };
+      for (const room of s.rooms) entry.rooms.add(room);
+      byClient.set(identity.clientId, entry);
+    }
+    const sessions = [...byClient.values()].map((s) => ({ clientId: s.clientId, nick: s.nick, rooms: [...s.rooms] }));
     const departed = this.view.departed().map(({ member, rooms, graceLeftMs }) => ({ ...member, rooms, graceLeftMs }));
     return {
       type: 'presence_snapshot',
@@ -231,13 +268,20 @@ export class ChatService {
   close(session: ClientSession): void {
     if (!this.sessions.delete(session)) return;
     session.isClosed = true;
+    session.cancelExpiry();
     const identity = session.identity;
     if (!identity) return;
-    if (this.byNick.get(nickKey(identity.nick)) === session) this.byNick.delete(nickKey(identity.nick));
-    for (const room of [...session.rooms]) this.local.remove(room, session);
+    const key = nickKey(identity.nick);
+    const holders = this.byNick.get(key);
+    if (holders?.delete(session) && holders.size === 0) this.byNick.delete(key);
+    const rooms = [...session.rooms];
+    for (const room of rooms) this.local.remove(room, session);
     this.local.unregisterClient(session);
     this.view.offline(localSource(session.sessionId), identity.clientId, { isGoodbye: session.hasSaidBye });
-    this.presenceChanged({ event: 'offline', ...identity });
+    // Peers see clients, not sessions: another device of this user still here keeps it
+    // online, and only the rooms none of its sessions is in are left.
+    if (this.local.sessionsOf(identity.clientId).size === 0) this.presenceChanged({ event: 'offline', ...identity });
+    else for (const room of rooms) if (!this.isClientIn(identity.clientId, room)) this.announceLeft(identity, room);
     this.deps.log.info(session.describe(), 'client disconnected');
   }
 
@@ -254,11 +298,20 @@ export class ChatService {
     for (const session of this.sessions) if (session.isReady) session.link.sendEncoded(bytes);
   }
 
-  /** Drops sessions that have sent nothing (not even a ping) within the idle timeout. */
+  /**
+   * Drops connections that have not finished their hello within the handshake timeout,
+   * and sessions that have sent nothing (not even a ping) within the idle timeout.
+   */
   sweepIdle(): void {
-    const { idleTimeoutMs } = this.deps.config.limits;
-    const deadline = this.deps.now() - idleTimeoutMs;
+    const { idleTimeoutMs, handshakeTimeoutMs } = this.deps.config.limits;
+    const now = this.deps.now();
+    const deadline = now - idleTimeoutMs;
     for (const session of this.sessions) {
+      if (!session.isReady && session.openedAt < now - handshakeTimeoutMs) {
+        this.deps.log.warn(session.describe(), 'client handshake timed out');
+        this.closeWithError(session, 'HANDSHAKE_TIMEOUT', `no hello within ${handshakeTimeoutMs} ms of connecting`);
+        continue;
+      }
       if (session.lastHeardAt >= deadline) continue;
       this.deps.log.info(session.describe(), 'idle client disconnected');
       this.closeWithError(
@@ -282,6 +335,7 @@ export class ChatService {
     if (frame.type === 'pong') return;
     if (!session.isReady) {
       if (frame.type !== 'hello') throw new ChatError('NOT_READY', `"${frame.type}" frame before hello`, true);
+      if (session.isAuthenticating) throw new ChatError('UNEXPECTED_FRAME', 'hello was already received', true);
       return this.hello(session, frame);
     }
     if (frame.type === 'hello') throw new ChatError('UNEXPECTED_FRAME', 'hello was already received', true);
@@ -311,7 +365,7 @@ export class ChatService {
       case 'rooms':
         return session.link.send({ type: 'rooms_reply', reqId: frame.reqId, rooms: this.view.rooms() });
       case 'who':
-        checkRoom(frame.room);
+        checkRoom(frame.room, this.deps.config.limits);
         return session.link.send({
           type: 'who_reply',
           reqId: frame.reqId,
@@ -321,6 +375,11 @@ export class ChatService {
     }
   }
 
+  /**
+   * Without auth the client names itself (clientId, nick). With auth the token does:
+   * its `sub` becomes the clientId and its nick the nick, and the hello's clientId only
+   * names the device, so several devices of one user coexist (docs/protocol.md).
+   */
   private hello(session: ClientSession, frame: ClientFrameOf<'hello'>): void {
     if (frame.version !== PROTOCOL_VERSION) {
       throw new ChatError(
@@ -329,26 +388,64 @@ export class ChatService {
         true,
       );
     }
-    checkNick(frame.nick, true);
-    const holder = this.byNick.get(nickKey(frame.nick));
-    if (holder && holder.identity?.clientId !== frame.clientId) {
-      throw new ChatError('NICK_TAKEN', `nick "${frame.nick}" is in use; pick another`, true);
+    const { verifyToken } = this.deps;
+    if (!verifyToken) {
+      this.welcome(session, frame, { clientId: frame.clientId, nick: frame.nick });
+      return;
     }
-    if (holder) {
-      // The same client reconnected before its old connection was noticed as gone.
-      this.closeWithError(holder, 'SESSION_REPLACED', 'replaced by a newer connection of the same client');
+    if (frame.token === undefined) {
+      this.deps.log.warn({ ...session.describe(), code: 'AUTH_REQUIRED' }, 'client token refused: none given');
+      throw new ChatError('AUTH_REQUIRED', 'this node requires a token in hello (auth.required)', true);
     }
-    const identity = { clientId: frame.clientId, nick: frame.nick };
+    session.isAuthenticating = true;
+    verifyToken(frame.token).then(
+      (verified) => {
+        if (session.isClosed) return;
+        session.isAuthenticating = false;
+        try {
+          this.welcome(session, frame, { clientId: verified.userId, nick: verified.nick });
+          this.expireAt(session, verified.expiresAt);
+        } catch (err) {
+          this.fail(session, frame, err);
+        }
+      },
+      (err: unknown) => {
+        if (session.isClosed) return;
+        this.deps.log.warn({ ...session.describe(), code: (err as ChatError).code }, 'client token refused');
+        this.fail(session, frame, err);
+      },
+    );
+  }
+
+  private welcome(session: ClientSession, frame: ClientFrameOf<'hello'>, identity: Identity): void {
+    checkNick(identity.nick, this.deps.config.limits, true);
+    const key = nickKey(identity.nick);
+    const holders = [...(this.byNick.get(key) ?? [])];
+    if (holders.some((holder) => holder.identity?.clientId !== identity.clientId)) {
+      throw new ChatError('NICK_TAKEN', `nick "${identity.nick}" is in use; pick another`, true);
+    }
+    for (const holder of holders) {
+      // The same device reconnected before its old connection was noticed as gone.
+      if (holder.device === frame.clientId) {
+        this.closeWithError(holder, 'SESSION_REPLACED', 'replaced by a newer connection of the same client');
+      }
+    }
     session.identity = identity;
+    session.device = frame.clientId;
     const inboxVector = this.deps.store.versionVector(inboxRoom(identity.clientId));
     // Registered in the same step as the vector is read: a direct message committed
     // from here on is past it and is delivered (or replayed) to this session.
     session.inbox = frame.inbox ? InboxPosition.resuming(frame.inbox) : InboxPosition.live(inboxVector);
-    this.byNick.set(nickKey(frame.nick), session);
+    let sameNick = this.byNick.get(key);
+    if (!sameNick) {
+      sameNick = new Set();
+      this.byNick.set(key, sameNick);
+    }
+    sameNick.add(session);
     this.local.registerClient(session);
     this.view.online(localSource(session.sessionId), session.member(this.deps.nodeId));
     this.awaited.recheck();
-    this.presenceChanged({ event: 'online', ...identity });
+    if (this.local.sessionsOf(identity.clientId).size === 1) this.presenceChanged({ event: 'online', ...identity });
     this.deps.log.info(session.describe(), 'client connected');
     const { maxMessageLength, idleTimeoutMs } = this.deps.config.limits;
     session.link.send({
@@ -361,7 +458,28 @@ export class ChatService {
       inbox: inboxVector,
       limits: { maxMessageLength, idleTimeoutMs },
     });
-    if (frame.inbox) this.replayInbox(session);
+    if (frame.inbox) {
+      this.metrics.resumed();
+      this.replayInbox(session);
+    }
+  }
+
+  /** An authenticated session ends when its token does: the client must get a new one. */
+  private expireAt(session: ClientSession, expiresAt: number): void {
+    const wait = expiresAt - this.deps.now();
+    if (wait <= 0) {
+      this.closeWithError(session, 'TOKEN_EXPIRED', 'the session token has expired; reconnect with a new token');
+      return;
+    }
+    session.cancelExpiry = this.deps.setTimer(
+      () => {
+        if (session.isClosed) return;
+        if (this.deps.now() < expiresAt) return this.expireAt(session, expiresAt);
+        this.deps.log.info(session.describe(), 'session token expired');
+        this.closeWithError(session, 'TOKEN_EXPIRED', 'the session token has expired; reconnect with a new token');
+      },
+      Math.min(wait, MAX_TIMER_MS),
+    );
   }
 
   /**
@@ -399,7 +517,12 @@ export class ChatService {
    */
   private join(session: ClientSession, frame: ClientFrameOf<'join'>): void {
     const { room, reqId } = frame;
-    checkRoom(room);
+    checkRoom(room, this.deps.config.limits);
+    const { maxRoomsPerClient } = this.deps.config.limits;
+    if (!session.rooms.has(room) && session.rooms.size >= maxRoomsPerClient) {
+      this.deps.log.info({ ...session.describe(), room, limit: maxRoomsPerClient }, 'join refused: too many rooms');
+      throw new ChatError('TOO_MANY_ROOMS', `already in ${maxRoomsPerClient} rooms, the most one client may join`);
+    }
     const reply = { type: 'joined' as const, reqId, room };
     let history: ChatMessage[];
     if (frame.cursor) {
@@ -422,10 +545,21 @@ export class ChatService {
   private enterRoom(session: ClientSession, room: string): void {
     if (session.rooms.has(room)) return;
     const member = session.member(this.deps.nodeId);
+    const isClientIn = this.isClientIn(member.clientId, room);
     // Announced before the session is in the room: it is not told of its own join.
     this.view.joined(localSource(session.sessionId), room, member);
     this.local.add(room, session);
-    this.presenceChanged({ event: 'joined', clientId: member.clientId, nick: member.nick, room });
+    if (!isClientIn) this.presenceChanged({ event: 'joined', clientId: member.clientId, nick: member.nick, room });
+  }
+
+  /** Whether a session of this client (another device, with auth) is in the room here. */
+  private isClientIn(clientId: string, room: string): boolean {
+    for (const session of this.local.sessionsOf(clientId)) if (session.rooms.has(room)) return true;
+    return false;
+  }
+
+  private announceLeft(identity: Identity, room: string): void {
+    this.presenceChanged({ event: 'left', clientId: identity.clientId, nick: identity.nick, room });
   }
 
   private leave(session: ClientSession, frame: ClientFrameOf<'leave'>): void {
@@ -436,9 +570,9 @@ export class ChatService {
 
   private leaveRoom(session: ClientSession, room: string): void {
     if (!this.local.remove(room, session)) return;
-    const member = session.member(this.deps.nodeId);
-    this.view.left(localSource(session.sessionId), member.clientId, room);
-    this.presenceChanged({ event: 'left', clientId: member.clientId, nick: member.nick, room });
+    const identity = session.identity as Identity;
+    this.view.left(localSource(session.sessionId), identity.clientId, room);
+    if (!this.isClientIn(identity.clientId, room)) this.announceLeft(identity, room);
   }
 
   private send(session: ClientSession, frame: ClientFrameOf<'send'>): void {
@@ -473,7 +607,8 @@ export class ChatService {
   }
 
   private findRecipient(nick: string): Identity | undefined {
-    return this.byNick.get(nickKey(nick))?.identity ?? this.view.findByNick(nick);
+    const [connected] = this.byNick.get(nickKey(nick)) ?? [];
+    return connected?.identity ?? this.view.findByNick(nick);
   }
 
   private acceptAndAck(session: ClientSession, room: string, text: string, clientMsgId: string): void {
@@ -483,9 +618,12 @@ export class ChatService {
   }
 
   private ack(session: ClientSession, accepted: Promise<MessageId>, clientMsgId: string, room?: string): void {
+    const receivedAt = this.deps.now();
     accepted.then(
       (id: MessageId) => {
-        if (!session.isClosed) session.link.send({ type: 'ack', clientMsgId, id });
+        if (session.isClosed) return;
+        this.metrics.acked(this.deps.now() - receivedAt);
+        session.link.send({ type: 'ack', clientMsgId, id });
       },
       (err: unknown) => {
         this.deps.log.error({ err, room, clientMsgId }, 'store append failed; message not acked');
@@ -495,7 +633,7 @@ export class ChatService {
   }
 
   private history(session: ClientSession, frame: ClientFrameOf<'history'>): void {
-    checkRoom(frame.room);
+    checkRoom(frame.room, this.deps.config.limits);
     const page = this.deps.store.latest(frame.room, {
       limit: frame.limit,
       ...(frame.before === undefined ? {} : { before: frame.before }),
@@ -549,10 +687,13 @@ export class ChatService {
   }
 
   private sendError(session: ClientSession, code: ErrorCode, message: string, ref: Ref): void {
-    if (!session.isClosed) session.link.send({ type: 'error', code, message, fatal: false, ...ref });
+    if (session.isClosed) return;
+    this.metrics.errorSent(code);
+    session.link.send({ type: 'error', code, message, fatal: false, ...ref });
   }
 
   private closeWithError(session: ClientSession, code: ErrorCode, message: string, ref: Ref = {}): void {
+    if (!session.isClosed) this.metrics.errorSent(code);
     const frame: ServerFrame = { type: 'error', code, message, fatal: true, ...ref };
     session.link.closeWith(frame);
     this.close(session);

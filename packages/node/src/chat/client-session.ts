@@ -25,14 +25,25 @@ export class ClientSession {
   inbox: InboxPosition | undefined;
   // The client said bye: its leaves are announced at once, with no grace for a resume.
   hasSaidBye = false;
+  // The hello's clientId: the identity's without auth, the device's with auth (the
+  // identity's clientId is then the token's user id). A newer session of the same
+  // device replaces this one.
+  device: string | undefined;
+  // A hello's token is being checked: no other hello is accepted meanwhile.
+  isAuthenticating = false;
+  // Stops the timer that ends the session when its token expires.
+  cancelExpiry: () => void = () => {};
   isClosed = false;
+  lastHeardAt: number;
 
   constructor(
     readonly sessionId: string,
     readonly link: ClientLink,
     readonly bucket: TokenBucket,
-    public lastHeardAt: number,
-  ) {}
+    readonly openedAt: number,
+  ) {
+    this.lastHeardAt = openedAt;
+  }
 
   get isReady(): boolean {
     return this.identity !== undefined && !this.isClosed;
@@ -45,6 +56,11 @@ export class ClientSession {
   }
 
   describe(): Record<string, unknown> {
-    return { sessionId: this.sessionId, remote: this.link.remoteAddress, nick: this.identity?.nick };
+    return {
+      sessionId: this.sessionId,
+      remote: this.link.remoteAddress,
+      nick: this.identity?.nick,
+      clientId: this.identity?.clientId,
+    };
   }
 }

@@ -58,21 +58,39 @@ export class LocalRooms {
     if (sessions.size === 0) this.byClientId.delete(clientId as string);
   }
 
-  /** Delivers a stored message, accepted here or replicated from a peer. */
-  deliver(message: ChatMessage, encoded?: Buffer): void {
+  /** Sessions of one client on this node (several devices of one user, with auth). */
+  sessionsOf(clientId: string): ReadonlySet<ClientSession> {
+    return this.byClientId.get(clientId) ?? new Set();
+  }
+
+  /** The number of rooms with a session of this node in them. */
+  get roomCount(): number {
+    return this.rooms.size;
+  }
+
+  /**
+   * Delivers a stored message, accepted here or replicated from a peer; returns to how
+   * many sessions.
+   */
+  deliver(message: ChatMessage, encoded?: Buffer): number {
     const recipient = inboxOwner(message.room);
     if (recipient === undefined) {
       const members = this.members(message.room);
       // Anti-entropy brings messages of rooms nobody here is in: encode only for someone.
-      if (members.size === 0) return;
+      if (members.size === 0) return 0;
       const bytes = encoded ?? encodeFrame({ type: 'message', ...message });
       for (const member of members) member.link.sendEncoded(bytes);
-      return;
+      return members.size;
     }
+    let delivered = 0;
     for (const session of this.byClientId.get(recipient) ?? []) {
       // A session replaying its inbox gets this message from the replay instead.
-      if (session.inbox?.takeLive(message)) session.link.send(directFrame(message, session.identity?.nick ?? ''));
+      if (session.inbox?.takeLive(message)) {
+        session.link.send(directFrame(message, session.identity?.nick ?? ''));
+        delivered++;
+      }
     }
+    return delivered;
   }
 
   /** Tells a room's local members that someone joined or left. */

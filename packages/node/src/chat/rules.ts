@@ -1,21 +1,27 @@
 import { NICK_PATTERN, ROOM_PATTERN } from '../constants.js';
 import { ChatError } from '../errors.js';
 
-export function checkNick(nick: string, fatal: boolean): void {
-  if (!NICK_PATTERN.test(nick)) {
+/** The node's configured bounds on names (limits.maxNickLength, limits.maxRoomNameLength). */
+export interface NameLimits {
+  maxNickLength: number;
+  maxRoomNameLength: number;
+}
+
+export function checkNick(nick: string, limits: NameLimits, fatal: boolean): void {
+  if (nick.length > limits.maxNickLength || !NICK_PATTERN.test(nick)) {
     throw new ChatError(
       'INVALID_NICK',
-      `nick "${nick}" is invalid: use 1-32 characters, a letter first, then letters, digits or _-[]{}^\`|`,
+      `nick "${nick}" is invalid: use 1-${limits.maxNickLength} characters, a letter first, then letters, digits or _-[]{}^\`|`,
       fatal,
     );
   }
 }
 
-export function checkRoom(room: string): void {
-  if (!ROOM_PATTERN.test(room)) {
+export function checkRoom(room: string, limits: NameLimits): void {
+  if (room.length > limits.maxRoomNameLength || !ROOM_PATTERN.test(room)) {
     throw new ChatError(
       'INVALID_ROOM',
-      `room "${room}" is invalid: use 1-64 lowercase letters, digits, "_", "." or "-", starting with a letter or digit`,
+      `room "${room}" is invalid: use 1-${limits.maxRoomNameLength} lowercase letters, digits, "_", "." or "-", starting with a letter or digit`,
     );
   }
 }

@@ -39,8 +39,8 @@ function readConfigFile(file: string): Json {
 }
 
 // Flags arrive as strings (yargs is told not to guess numbers): a field the schema
-// wants as a number is converted here, so "--nodeId 42" stays the string "42". Lists
-// may be given comma-separated.
+// wants as a number or a boolean is converted here, so "--nodeId 42" stays the string
+// "42". Lists may be given comma-separated.
 function normaliseOverrides(overrides: Json, schema: z.ZodType = NodeConfig): Json {
   const out: Json = {};
   for (const [key, value] of Object.entries(overrides)) {
@@ -48,6 +48,8 @@ function normaliseOverrides(overrides: Json, schema: z.ZodType = NodeConfig): Js
     if (isPlainObject(value)) out[key] = field ? normaliseOverrides(value, field) : value;
     else if (typeof value === 'string' && field && baseType(field) === 'number' && /^-?\d+(\.\d+)?$/.test(value)) {
       out[key] = Number(value);
+    } else if (typeof value === 'string' && field && baseType(field) === 'boolean' && /^(true|false)$/.test(value)) {
+      out[key] = value === 'true';
     } else if (typeof value === 'string' && field && baseType(field) === 'array') {
       out[key] = value.split(',').filter((item) => item.length > 0);
     } else out[key] = value;
@@ -82,6 +84,7 @@ function describeIssue(issue: z.core.$ZodIssue, file: string | undefined, overri
     return hasPath(overrides, fieldPath) || !file ? `--${field}` : `${file}: ${field}`;
   };
   if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => `${where([...path, key])}: unknown field`);
+  if (issue.code === 'custom') return [`${where(path)}: ${issue.message}`];
   const input = 'input' in issue ? issue.input : undefined;
   if (input === undefined) return [`${where(path)}: required field is missing`];
   return [`${where(path)}: ${issue.message}, got ${JSON.stringify(input)}`];

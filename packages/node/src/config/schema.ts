@@ -1,3 +1,4 @@
+import { MAX_NAME_LENGTH } from '@meshchat/protocol';
 import { z } from 'zod';
 import {
   DEFAULT_ACK_REPLICAS,
@@ -5,17 +6,24 @@ import {
   DEFAULT_DEAD_AFTER_MS,
   DEFAULT_FORGET_DEAD_AFTER_MS,
   DEFAULT_GROUP_COMMIT_MS,
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
   DEFAULT_HEARTBEAT_MS,
   DEFAULT_HISTORY_ON_JOIN,
   DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
   DEFAULT_MAX_FRAME_BYTES,
   DEFAULT_MAX_MESSAGE_LENGTH,
+  DEFAULT_MAX_NICK_LENGTH,
   DEFAULT_MAX_OUTBOUND_BYTES,
+  DEFAULT_MAX_ROOM_NAME_LENGTH,
+  DEFAULT_MAX_ROOMS_PER_CLIENT,
   DEFAULT_RATE_BURST,
   DEFAULT_RATE_PER_SEC,
   DEFAULT_RESUME_GRACE_MS,
   DEFAULT_RETENTION_SWEEP_MS,
   DEFAULT_SUSPECT_AFTER_MS,
+  DEFAULT_TOKEN_CLOCK_TOLERANCE_S,
 } from '../constants.js';
 
 const Port = z.int({ error: 'expected an integer 0..65535 (0 picks a free port)' }).min(0).max(65535);
@@ -29,6 +37,13 @@ export const LimitsConfig = z.strictObject({
   rateBurst: PositiveInt.default(DEFAULT_RATE_BURST),
   maxOutboundBytes: PositiveInt.default(DEFAULT_MAX_OUTBOUND_BYTES),
   idleTimeoutMs: PositiveInt.default(DEFAULT_IDLE_TIMEOUT_MS),
+  maxConnections: PositiveInt.default(DEFAULT_MAX_CONNECTIONS),
+  maxConnectionsPerAddress: PositiveInt.default(DEFAULT_MAX_CONNECTIONS_PER_ADDRESS),
+  handshakeTimeoutMs: PositiveInt.default(DEFAULT_HANDSHAKE_TIMEOUT_MS),
+  maxRoomsPerClient: PositiveInt.default(DEFAULT_MAX_ROOMS_PER_CLIENT),
+  // The wire allows names up to MAX_NAME_LENGTH (128); a node may ask for less.
+  maxNickLength: z.int().min(1).max(MAX_NAME_LENGTH).default(DEFAULT_MAX_NICK_LENGTH),
+  maxRoomNameLength: z.int().min(1).max(MAX_NAME_LENGTH).default(DEFAULT_MAX_ROOM_NAME_LENGTH),
 });
 
 export const HeartbeatConfig = z.strictObject({
@@ -49,6 +64,32 @@ export const RetentionConfig = RetentionPolicy.extend({
   sweepMs: PositiveInt.default(DEFAULT_RETENTION_SWEEP_MS),
 });
 export type RetentionConfig = z.infer<typeof RetentionConfig>;
+
+// Client authentication (docs/protocol.md "Authentication"): with `required`, every
+// hello carries a JWT signed with the HS256 secret or the Ed25519 key's private half.
+export const AuthConfig = z
+  .strictObject({
+    required: z.boolean().default(false),
+    // HS256 needs a key as long as its hash (RFC 7518 3.2): 32 bytes.
+    hs256Secret: z.string().min(32, { error: 'expected at least 32 characters' }).optional(),
+    // An Ed25519 public key in PEM (SPKI), inline or the path of a file holding it.
+    ed25519PublicKey: z.string().min(1).optional(),
+    issuer: z.string().min(1).optional(),
+    audience: z.string().min(1).optional(),
+    // Clocks of token issuer and node may differ this much when expiry is checked.
+    clockToleranceSec: z.int().min(0).max(300).default(DEFAULT_TOKEN_CLOCK_TOLERANCE_S),
+  })
+  .superRefine((auth, ctx) => {
+    if (auth.required && auth.hs256Secret === undefined && auth.ed25519PublicKey === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['hs256Secret'],
+        message: 'auth.required needs hs256Secret or ed25519PublicKey to check tokens with',
+        input: undefined,
+      });
+    }
+  });
+export type AuthConfig = z.infer<typeof AuthConfig>;
 
 export const NodeConfig = z.strictObject({
   nodeId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, {
@@ -81,6 +122,7 @@ export const NodeConfig = z.strictObject({
   retention: RetentionConfig.default(RetentionConfig.parse({})),
   limits: LimitsConfig.default(LimitsConfig.parse({})),
   heartbeat: HeartbeatConfig.default(HeartbeatConfig.parse({})),
+  auth: AuthConfig.default(AuthConfig.parse({})),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   // A client gone without a goodbye stays present, and can be sent direct messages,
   // this long: one that fails over and resumes within it shows no leave or join.

@@ -42,6 +42,7 @@ export class OriginRecovery {
   private heardFromPeer = false;
   private done = false;
   private release: () => void = () => {};
+  private timer: NodeJS.Timeout | undefined;
   readonly ready: Promise<void>;
   origin: string;
 
@@ -57,7 +58,7 @@ export class OriginRecovery {
       this.finish(deps.nodeId, deps.hasPeers ? 'the store holds history' : 'no peers to ask');
     } else {
       deps.log.info({ timeoutMs: deps.timeoutMs }, 'store is empty: asking peers what they hold of this node first');
-      setTimeout(() => {
+      this.timer = setTimeout(() => {
         if (this.heardFromPeer) return;
         const origin = renewedOrigin(deps.nodeId, deps.now());
         this.finish(
@@ -70,6 +71,11 @@ export class OriginRecovery {
 
   get isDone(): boolean {
     return this.done;
+  }
+
+  /** The node is stopping: a wait still under way must not write to the closed store. */
+  stop(): void {
+    clearTimeout(this.timer);
   }
 
   /** A peer's anti-entropy vectors: what it holds of our origin must come back first. */

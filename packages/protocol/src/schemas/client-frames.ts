@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_HISTORY_LIMIT } from '../constants.js';
+import { MAX_HISTORY_LIMIT, MAX_TOKEN_LENGTH } from '../constants.js';
 import { ClientId, ClientMsgId, Cursor, HistoryPosition, Nick, RequestId, RoomName, Text } from './common.js';
 
 // Frames a client sends to a node. Requests that expect a reply carry a reqId that
@@ -15,6 +15,9 @@ export const HelloFrame = z.object({
   // it has shown). The node then replays what the cursor has not seen before any live
   // direct message, in pages pulled with `inbox`. Absent: direct messages flow live at once.
   inbox: Cursor.optional(),
+  // A signed JWT naming the user (docs/protocol.md "Authentication"): required by a node
+  // with auth.required, which then takes the session's clientId and nick from it.
+  token: z.string().min(1).max(MAX_TOKEN_LENGTH).optional(),
 });
 
 export const JoinFrame = z.object({
