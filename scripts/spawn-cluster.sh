@@ -15,6 +15,10 @@ readonly MESH_TIMEOUT_S=${MESHCHAT_MESH_TIMEOUT_S:-20}
 # there after this is stuck and gets SIGKILL.
 readonly STOP_TIMEOUT_S=10
 readonly STATUS_CLI=packages/node/dist/cli/cluster-status.js
+# `start --tls`: certificates from scripts/gen-certs.sh, and a marker that the running
+# cluster speaks TLS, read by every later command.
+readonly TLS_DIR=config/tls
+readonly TLS_MARK=.cluster/tls
 
 usage() {
   cat <<'EOF'
@@ -23,8 +27,10 @@ usage: scripts/spawn-cluster.sh COMMAND [NODE]
 A local three-node meshchat cluster (config/node-a.json, node-b.json, node-c.json)
 running in the background; logs in .cluster/<node>.log, pids in .cluster/<node>.pid.
 
-  start                    install and build when needed, start the three nodes,
-                           wait until each sees the other two alive and linked
+  start [--tls]            install and build when needed, start the three nodes,
+                           wait until each sees the other two alive and linked;
+                           --tls: TLS on every listener, mutual TLS between peers,
+                           certificates in config/tls/ (made by scripts/gen-certs.sh)
   stop [NODE]              SIGTERM (clients fail over) and wait; every node by default
   status [NODE]            which nodes run, and the cluster as NODE sees it
                            (default: the first node that runs and is not paused;
@@ -84,8 +90,19 @@ node_index() {
   case "$1" in node-a) echo 0 ;; node-b) echo 1 ;; node-c) echo 2 ;; esac
 }
 
+is_tls() { [[ -f $TLS_MARK ]]; }
 http_address() { echo "${HTTP_ADDRS[$(node_index "$1")]}"; }
-client_address() { echo "${CLIENT_ADDRS[$(node_index "$1")]}"; }
+client_address() {
+  if is_tls; then echo "tls://${CLIENT_ADDRS[$(node_index "$1")]}"; else echo "${CLIENT_ADDRS[$(node_index "$1")]}"; fi
+}
+# How the status CLI and the mesh check reach a node's HTTP listener.
+http_url() {
+  if is_tls; then echo "https://$(http_address "$1")"; else http_address "$1"; fi
+}
+# Node processes that talk HTTPS to the nodes trust the development CA.
+with_ca() {
+  if is_tls; then NODE_EXTRA_CA_CERTS="$TLS_DIR/ca.crt" "$@"; else "$@"; fi
+}
 
 # The node's pid when its pid file names a live process started with its config (a
 # pid reused by some other process, or a zombie, does not count); fails otherwise.
@@ -171,6 +188,9 @@ launch() {
   mkdir -p "$RUN_DIR"
   [[ $mode == append ]] || : >"$log"
   local -a command=(node packages/node/dist/main.js --config "config/$name.json")
+  if is_tls; then
+    command+=(--tls.cert "$TLS_DIR/$name.crt" --tls.key "$TLS_DIR/$name.key" --tls.ca "$TLS_DIR/ca.crt")
+  fi
   if command -v setsid >/dev/null 2>&1; then
     setsid "${command[@]}" </dev/null >>"$log" 2>&1 &
   else
@@ -183,7 +203,7 @@ launch() {
 # Fails with the reason when some node does not see every other one alive and linked.
 # Arguments: nodeId=host:httpPort for each node that should be in the mesh.
 mesh_problems() {
-  node --input-type=module -e '
+  with_ca node --input-type=module -e '
     const nodes = process.argv.slice(1).map((arg) => {
       const [name, http] = arg.split("=");
       return { name, http };
@@ -192,7 +212,8 @@ mesh_problems() {
     for (const node of nodes) {
       let view;
       try {
-        const response = await fetch(`http://${node.http}/cluster`, { signal: AbortSignal.timeout(1000) });
+        const url = node.http.startsWith("https://") ? `${node.http}/cluster` : `http://${node.http}/cluster`;
+        const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
         view = await response.json();
       } catch {
         problems.push(`${node.name} does not answer on ${node.http}`);
@@ -221,7 +242,7 @@ wait_for_mesh() {
   for name in "$@" $(responsive_nodes); do
     [[ " ${names[*]-} " == *" $name "* ]] || names+=("$name")
   done
-  for name in "${names[@]}"; do members+=("${NODE_IDS[$(node_index "$name")]}=$(http_address "$name")"); done
+  for name in "${names[@]}"; do members+=("${NODE_IDS[$(node_index "$name")]}=$(http_url "$name")"); done
   echo "waiting for the mesh: ${#members[@]} nodes, each seeing the others alive and linked"
   while :; do
     for name in "$@"; do
@@ -241,7 +262,12 @@ wait_for_mesh() {
 }
 
 cmd_start() {
-  (($# == 0)) || die "start takes no node: it starts all three (use restart NODE for one)"
+  local tls=false
+  case "${1:-}" in
+    '') ;;
+    --tls) tls=true ;;
+    *) die "start takes no node, only --tls: it starts all three (use restart NODE for one)" ;;
+  esac
   local name pid
   for name in "${NODES[@]}"; do
     if pid=$(live_pid "$name"); then
@@ -249,18 +275,36 @@ cmd_start() {
     fi
   done
   ensure_built
+  mkdir -p "$RUN_DIR"
+  rm -f "$TLS_MARK"
+  if $tls; then
+    local missing=false
+    for name in ca "${NODES[@]}"; do [[ -f $TLS_DIR/$name.crt ]] || missing=true; done
+    if $missing; then scripts/gen-certs.sh --out "$TLS_DIR" "${NODES[@]}"; fi
+    touch "$TLS_MARK"
+  fi
   for name in "${NODES[@]}"; do launch "$name" new; done
   wait_for_mesh "${NODES[@]}"
   cat <<EOF
 
 The cluster is up: clients on $(client_address node-a), $(client_address node-b), $(client_address node-c).
 
-  connect a client   pnpm start:client --nick alice      (and another: --nick bob)
-  cluster status     pnpm cluster:status [--node $(http_address node-b)]   or   scripts/spawn-cluster.sh status
+  connect a client   pnpm start:client $(client_hint) --nick alice      (and another: --nick bob)
+  cluster status     pnpm cluster:status $(status_hint node-b)   or   scripts/spawn-cluster.sh status
   faults             scripts/spawn-cluster.sh kill b | pause c | resume c | restart b
   logs               scripts/spawn-cluster.sh logs a
   stop               scripts/spawn-cluster.sh stop
 EOF
+}
+
+# The flags a client needs for this cluster: TLS addresses and the CA.
+client_hint() {
+  is_tls || return 0
+  echo "--servers $(client_address node-a),$(client_address node-b),$(client_address node-c) --tls-ca $TLS_DIR/ca.crt"
+}
+
+status_hint() {
+  if is_tls; then echo "--node $(http_url "$1") --ca $TLS_DIR/ca.crt"; else echo "[--node $(http_address "$1")]"; fi
 }
 
 cmd_stop() {
@@ -279,6 +323,7 @@ cmd_stop() {
   done
   if ((${#stopping[@]} == 0)); then
     echo "no node is running"
+    (($# > 0)) || rm -f "$TLS_MARK"
     return
   fi
   for name in "${stopping[@]}"; do
@@ -295,6 +340,8 @@ cmd_stop() {
     rm -f "$RUN_DIR/$name.pid"
     echo "stopped $name"
   done
+  # Every node stopped: the next start chooses TLS or not afresh.
+  (($# > 0)) || rm -f "$TLS_MARK"
 }
 
 cmd_kill() {
@@ -362,7 +409,11 @@ cmd_status() {
   fi
   [[ -f $STATUS_CLI ]] || die "$STATUS_CLI is missing; run pnpm build"
   echo
-  node "$STATUS_CLI" --node "$(http_address "$view")"
+  if is_tls; then
+    node "$STATUS_CLI" --node "$(http_url "$view")" --ca "$TLS_DIR/ca.crt"
+  else
+    node "$STATUS_CLI" --node "$(http_address "$view")"
+  fi
 }
 
 cmd_logs() {

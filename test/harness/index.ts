@@ -1,5 +1,7 @@
 // The one test harness: nodes on ephemeral ports, recording clients, raw sockets,
 // polling waits and per-test cleanup. Every suite imports from here.
+
+export { type CertFiles, makeTestCerts, type TestCerts } from './certs.js';
 export { onCleanup } from './cleanup.js';
 export { connectClient, type TestClient } from './clients.js';
 export {

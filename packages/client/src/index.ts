@@ -14,15 +14,19 @@
  * ```
  */
 import { BaseChatClient, type ChatClientOptions } from './chat-client.js';
-import { tcpTransport } from './tcp-transport.js';
+import { createTcpTransport, type TcpTransportOptions } from './tcp-transport.js';
 
 export type NodeChatClientOptions = Omit<ChatClientOptions, 'transport'> &
-  Partial<Pick<ChatClientOptions, 'transport'>>;
+  Partial<Pick<ChatClientOptions, 'transport'>> &
+  TcpTransportOptions;
 
-/** ChatClient over TCP (Node). Give `transport` to use another byte stream. */
+/**
+ * ChatClient over TCP (Node); "tls://host:port" servers over TLS, checked against
+ * `tlsCa` or the system's CAs. Give `transport` to use another byte stream.
+ */
 export class ChatClient extends BaseChatClient {
-  constructor(options: NodeChatClientOptions) {
-    super({ transport: tcpTransport, ...options });
+  constructor({ tlsCa, ...options }: NodeChatClientOptions) {
+    super({ transport: createTcpTransport(tlsCa === undefined ? {} : { tlsCa }), ...options });
   }
 }
 
@@ -47,5 +51,5 @@ export {
   SILENCE_CHECKS_PER_TIMEOUT,
 } from './constants.js';
 export { ChatClientError, type ClientErrorCode } from './errors.js';
-export { tcpTransport } from './tcp-transport.js';
+export { createTcpTransport, type TcpTransportOptions, tcpTransport } from './tcp-transport.js';
 export type { Transport, TransportConnection, TransportHandlers } from './transport.js';

@@ -375,6 +375,11 @@ describe('terminal client pieces', () => {
     expect(nickFromEnv({ USER: '42' })).toBeUndefined();
     expect(parseServers(' 127.0.0.1:7001, [::1]:7002 ,')).toEqual(['127.0.0.1:7001', '[::1]:7002']);
     expect(() => parseServers('localhost')).toThrow(/expected host:port/);
+    expect(parseServers('tls://chat.example:7001,127.0.0.1:7002')).toEqual([
+      'tls://chat.example:7001',
+      '127.0.0.1:7002',
+    ]);
+    expect(() => parseServers('tls://chat.example')).toThrow(/expected host:port/);
   });
 });
 

@@ -147,3 +147,7 @@ export const DEFAULT_TOKEN_CLOCK_TOLERANCE_S = 30;
 
 // A token may live at most this long when `pnpm token` mints it without --ttl.
 export const DEFAULT_TOKEN_TTL = '12h';
+
+// A node whose own certificate expires within this logs a warning at startup; after
+// expiry peers and clients refuse it, so renewal must happen before (operations.md).
+export const TLS_EXPIRY_WARNING_MS = 14 * 24 * 60 * 60 * 1000;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import { clientFrameSchemas, encodeFrame, type PeerFrame } from '@meshchat/protocol';
+import { clientFrameSchemas, encodeFrame, type PeerFrame, serverAddress } from '@meshchat/protocol';
 import type { Logger } from 'pino';
 import { TokenVerifier } from './auth/token-verifier.js';
 import { ChatService, type PresenceDelta } from './chat/chat-service.js';
@@ -9,7 +9,13 @@ import { checkNick } from './chat/rules.js';
 import { Membership } from './cluster/membership.js';
 import { Mesh } from './cluster/mesh.js';
 import type { NodeConfig } from './config/schema.js';
-import { CLOSE_FLUSH_MS, FULL_SYNC_EVERY_TICKS, INDIRECT_PROBES } from './constants.js';
+import {
+  CLOSE_FLUSH_MS,
+  FULL_SYNC_EVERY_TICKS,
+  INDIRECT_PROBES,
+  PEER_HANDSHAKE_TIMEOUT_MS,
+  TLS_EXPIRY_WARNING_MS,
+} from './constants.js';
 import { type ClusterView, roomVectors } from './http/cluster-view.js';
 import { type HttpServer, listenHttp } from './http/http-server.js';
 import { NodeMetrics } from './http/metrics.js';
@@ -25,7 +31,15 @@ import type { MessageStore } from './store/message-store.js';
 import { Retention } from './store/retention.js';
 import { ConnectionLimits } from './transport/connection-limits.js';
 import { FrameConnection } from './transport/frame-connection.js';
-import { listenTcp, type TcpListener } from './transport/tcp-listener.js';
+import { type ListenOptions, listenTcp, type TcpListener } from './transport/tcp-listener.js';
+import {
+  clientServerOptions,
+  describeTlsFailure,
+  httpServerOptions,
+  loadTlsMaterial,
+  peerDialOptions,
+  peerServerOptions,
+} from './transport/tls-options.js';
 
 export interface ChatNode {
   readonly nodeId: string;
@@ -55,6 +69,7 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
   const verifier = config.auth.required
     ? new TokenVerifier(config.auth, { checkNick: (nick) => checkNick(nick, config.limits, true) })
     : undefined;
+  const tls = config.tls ? { ...config.tls, material: loadTlsMaterial(config.tls) } : undefined;
   const store =
     options.store ??
     (config.store === 'memory'
@@ -80,6 +95,12 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
     isReady: () => readiness.isReady,
   });
 
+  const tlsOn = (listener: 'clients' | 'peers' | 'http'): ListenOptions['onTlsError'] => {
+    return (err, remote) => {
+      log.warn({ remote, listener, reason: describeTlsFailure(err) }, `TLS handshake failed on the ${listener} port`);
+      metrics.tlsHandshakeFailed(listener);
+    };
+  };
   // Listeners first, so the addresses gossiped to peers carry the real ports.
   let onClientSocket: (socket: Socket) => void = (socket) => socket.destroy();
   let onPeerSocket: (socket: Socket) => void = (socket) => socket.destroy();
@@ -88,11 +109,25 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
   let peerListener: TcpListener;
   let http: HttpServer;
   try {
-    clientListener = await listenTcp(config.host, config.clientPort, 'clients', (s) => onClientSocket(s));
+    clientListener = await listenTcp(
+      config.host,
+      config.clientPort,
+      'clients',
+      (s) => onClientSocket(s),
+      tls?.clients
+        ? { tls: clientServerOptions(tls.material, config.limits.handshakeTimeoutMs), onTlsError: tlsOn('clients') }
+        : {},
+    );
     listeners.push(clientListener);
-    peerListener = await listenTcp(config.host, config.peerPort, 'peers', (s) => onPeerSocket(s));
+    peerListener = await listenTcp(
+      config.host,
+      config.peerPort,
+      'peers',
+      (s) => onPeerSocket(s),
+      tls?.peers ? { tls: peerServerOptions(tls.material, PEER_HANDSHAKE_TIMEOUT_MS), onTlsError: tlsOn('peers') } : {},
+    );
     listeners.push(peerListener);
-    http = await listenHttp(config.host, config.httpPort, {
+    const httpRoutes = {
       '/healthz': () => {
         const reasons = readiness.reasons();
         return reasons.length === 0
@@ -104,7 +139,13 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
         const { contentType, text } = await metrics.render();
         return { status: 200, body: text, contentType };
       },
-    });
+    };
+    http = await listenHttp(
+      config.host,
+      config.httpPort,
+      httpRoutes,
+      tls?.http ? { tls: httpServerOptions(tls.material), onTlsError: tlsOn('http') } : {},
+    );
     listeners.push(http);
   } catch (err) {
     await Promise.all(listeners.map((l) => l.close()));
@@ -115,7 +156,8 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
   const self = {
     nodeId: config.nodeId,
     peerAddress: `${advertiseHost}:${peerListener.port}`,
-    clientAddress: `${advertiseHost}:${clientListener.port}`,
+    // Clients told of this node (welcome, servers) reach it with TLS when it speaks TLS.
+    clientAddress: serverAddress(`${advertiseHost}:${clientListener.port}`, tls?.clients === true),
     httpAddress: `${advertiseHost}:${http.port}`,
   };
 
@@ -146,6 +188,7 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
       hello: () => ({ ...self, cluster: config.cluster, incarnation: membership.selfState().incarnation }),
     },
     seeds: config.seeds,
+    ...(tls?.peers ? { dialTls: (host: string) => peerDialOptions(tls.material, host) } : {}),
     wantedPeers: () =>
       new Map(membership.others().map((m) => [m.nodeId, { address: m.peerAddress, isDead: m.state === 'dead' }])),
     random: Math.random,
@@ -360,7 +403,13 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
     every(config.retention.sweepMs, () => void retention.sweep());
   }
   mesh.maintain(Date.now());
-  log.info({ clients: self.clientAddress, peers: self.peerAddress, http: self.httpAddress }, 'node listening');
+  log.info(
+    { clients: self.clientAddress, peers: self.peerAddress, http: self.httpAddress, tls: tls !== undefined },
+    'node listening',
+  );
+  if (tls && tls.material.validTo - Date.now() < TLS_EXPIRY_WARNING_MS) {
+    log.warn({ cert: tls.cert, validTo: new Date(tls.material.validTo).toISOString() }, 'TLS certificate expires soon');
+  }
 
   let stopped: Promise<void> | undefined;
   return {

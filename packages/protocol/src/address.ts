@@ -10,3 +10,21 @@ export function parseHostPort(address: string): { host: string; port: number } {
   }
   return { host: match[1], port };
 }
+
+// A server list entry "tls://host:port" means TLS to that address; plain "host:port" TCP.
+const TLS_SCHEME = 'tls://';
+
+/**
+ * Parses a client's server address: "host:port" (plain TCP) or "tls://host:port" (TLS,
+ * the node's certificate checked). Throws on anything else.
+ */
+export function parseServerAddress(address: string): { host: string; port: number; isTls: boolean } {
+  const trimmed = address.trim();
+  const isTls = trimmed.startsWith(TLS_SCHEME);
+  return { ...parseHostPort(isTls ? trimmed.slice(TLS_SCHEME.length) : trimmed), isTls };
+}
+
+/** The address clients are told to use for a node: "tls://host:port" when it speaks TLS. */
+export function serverAddress(hostPort: string, isTls: boolean): string {
+  return isTls ? `${TLS_SCHEME}${hostPort}` : hostPort;
+}

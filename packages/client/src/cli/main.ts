@@ -26,6 +26,7 @@ async function main(): Promise<number> {
     nick,
     clientId,
     ...(options.token === undefined ? {} : { token: options.token }),
+    ...(options.tlsCa === undefined ? {} : { tlsCa: options.tlsCa }),
   });
   app = new ChatApp({
     client,

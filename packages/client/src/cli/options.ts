@@ -1,4 +1,5 @@
-import { parseHostPort } from '@meshchat/protocol';
+import { readFileSync } from 'node:fs';
+import { parseServerAddress } from '@meshchat/protocol';
 import yargs from 'yargs';
 import { DEFAULT_ROOM, DEFAULT_SERVERS, MAX_DERIVED_NICK_LENGTH } from './constants.js';
 import { CliError } from './errors.js';
@@ -11,23 +12,31 @@ export interface CliOptions {
   clientId?: string;
   /** A JWT for nodes that require authentication (--token, else $MESHCHAT_TOKEN). */
   token?: string;
+  /** PEM of the CA that TLS nodes' certificates chain to (--tls-ca FILE). */
+  tlsCa?: string;
 }
 
 /** Reads the command line; yargs prints usage and exits 1 on unknown or malformed flags. */
 export async function parseCliOptions(args: string[]): Promise<CliOptions> {
   const argv = await yargs(args)
     .scriptName('meshchat')
-    .usage('$0 [--servers host:port,...] [--nick NAME] [--room ROOM] [--client-id ID] [--token JWT]')
+    .usage(
+      '$0 [--servers [tls://]host:port,...] [--nick NAME] [--room ROOM] [--client-id ID] [--token JWT] [--tls-ca FILE]',
+    )
     .option('servers', {
       type: 'string',
       default: DEFAULT_SERVERS.join(','),
-      describe: 'seed nodes, comma-separated; one reachable seed is enough',
+      describe: 'seed nodes, comma-separated, tls://host:port for TLS; one reachable seed is enough',
     })
     .option('nick', { type: 'string', describe: 'your nickname (asked for when not given on a terminal)' })
     .option('room', { type: 'string', default: DEFAULT_ROOM, describe: 'room joined at start' })
     .option('client-id', {
       type: 'string',
       describe: 'stable client id; by default one per nick is kept in the config directory',
+    })
+    .option('tls-ca', {
+      type: 'string',
+      describe: 'CA certificate (PEM file) that TLS nodes are checked against (default: the system CAs)',
     })
     .option('token', {
       type: 'string',
@@ -47,7 +56,18 @@ export async function parseCliOptions(args: string[]): Promise<CliOptions> {
     ...(argv.nick === undefined ? {} : { nick: argv.nick }),
     ...(argv['client-id'] === undefined ? {} : { clientId: argv['client-id'] }),
     ...tokenOption(argv.token ?? process.env.MESHCHAT_TOKEN),
+    ...(argv['tls-ca'] === undefined ? {} : { tlsCa: readCa(argv['tls-ca']) }),
   };
+}
+
+function readCa(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new CliError('USAGE', `--tls-ca: cannot read ${file}: ${(err as NodeJS.ErrnoException).code}`, {
+      cause: err,
+    });
+  }
 }
 
 function tokenOption(token: string | undefined): { token?: string } {
@@ -62,7 +82,7 @@ export function parseServers(list: string): string[] {
   if (servers.length === 0) throw new CliError('USAGE', '--servers: give at least one host:port');
   for (const server of servers) {
     try {
-      parseHostPort(server);
+      parseServerAddress(server);
     } catch (err) {
       throw new CliError('USAGE', `--servers: ${(err as Error).message}`, { cause: err });
     }

@@ -14,7 +14,7 @@ async function main(): Promise<void> {
     process.exit(0);
   });
   const options = await parseStatusOptions(hideBin(process.argv));
-  const view = await fetchClusterView(options.node, options.timeoutMs);
+  const view = await fetchClusterView(options.node, options.timeoutMs, options.ca);
   process.stdout.write(
     options.json
       ? `${JSON.stringify(view, null, 2)}\n`

@@ -1,4 +1,5 @@
 import { get } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { MemberState } from '@meshchat/protocol';
 import { z } from 'zod';
 import type { ClusterView } from '../http/cluster-view.js';
@@ -33,11 +34,16 @@ const ClusterViewSchema = z.looseObject({
   }),
 }) satisfies z.ZodType<ClusterView>;
 
-/** GET http://<node>/cluster, checked against the shape a node serves. */
-export function fetchClusterView(node: string, timeoutMs: number): Promise<ClusterView> {
-  const url = `http://${node}/cluster`;
+/**
+ * GET http://<node>/cluster (or https://, checked against `ca` when given), checked
+ * against the shape a node serves.
+ */
+export function fetchClusterView(node: string, timeoutMs: number, ca?: string): Promise<ClusterView> {
+  const isHttps = node.startsWith('https://');
+  const url = isHttps ? `${node}/cluster` : `http://${node}/cluster`;
+  const options = { headers: { accept: 'application/json' }, ...(isHttps && ca !== undefined ? { ca } : {}) };
   return new Promise((resolve, reject) => {
-    const request = get(url, { headers: { accept: 'application/json' } }, (response) => {
+    const request = (isHttps ? httpsGet : get)(url, options, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('error', (err) =>

@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 import { backoffDelay, type PeerFrame, parseHostPort } from '@meshchat/protocol';
 import type { Logger } from 'pino';
 import { DEAD_PEER_RETRY_MS, PEER_BACKOFF, PEER_HANDSHAKE_TIMEOUT_MS } from '../constants.js';
@@ -13,6 +14,8 @@ export interface MeshHandlers {
 export interface MeshDeps {
   identity: PeerLinkIdentity;
   seeds: readonly string[];
+  /** With peer TLS: the options to dial `host` with (our certificate, the cluster CA). */
+  dialTls?: (host: string) => ConnectionOptions;
   /** Members to keep a link to: nodeId -> peer address, and whether it is held dead. */
   wantedPeers: () => Map<string, { address: string; isDead: boolean }>;
   handlers: MeshHandlers;
@@ -127,7 +130,8 @@ export class Mesh {
     if (dial.inFlight || dial.notBefore > now) return;
     dial.inFlight = true;
     const { host, port } = parseHostPort(address);
-    const socket = connect({ host, port, noDelay: true });
+    const tls = this.deps.dialTls?.(host);
+    const socket = tls ? tlsConnect({ ...tls, host, port }) : connect({ host, port, noDelay: true });
     const failed = (reason: string) => {
       if (!dial.inFlight) return;
       dial.inFlight = false;
@@ -135,9 +139,16 @@ export class Mesh {
       dial.notBefore = Date.now() + (dial.isDead ? Math.max(delay, DEAD_PEER_RETRY_MS) : delay);
       this.deps.log.debug({ address, reason, attempt: dial.attempt }, 'peer dial failed');
     };
-    socket.once('error', (err: NodeJS.ErrnoException) => failed(err.code ?? err.message));
-    socket.once('connect', () => {
+    socket.once('error', (err: NodeJS.ErrnoException) => {
+      // A certificate problem will not fix itself on a retry: say so where it is seen.
+      if (tls && /CERT|SSL|TLS|ALTNAME|SELF_SIGNED|VERIFY/.test(err.code ?? '')) {
+        this.deps.log.warn({ address, reason: err.code }, `peer TLS handshake failed: ${err.message}`);
+      }
+      failed(err.code ?? err.message);
+    });
+    socket.once(tls ? 'secureConnect' : 'connect', () => {
       socket.removeAllListeners('error');
+      if (tls) socket.setNoDelay(true);
       const link = new PeerLink(socket, true, this.deps.identity, this.linkHandlers(address), this.deps.log);
       this.pending.add(link);
       socket.once('close', () => failed('closed during handshake'));

@@ -91,6 +91,22 @@ export const AuthConfig = z
   });
 export type AuthConfig = z.infer<typeof AuthConfig>;
 
+// TLS on the listeners (README "TLS", docs/operations.md): one certificate for the node,
+// and the cluster CA that peers' certificates must chain to. Peers use mutual TLS, on
+// top of the cluster-secret handshake; clients and HTTP use server-side TLS.
+export const TlsConfig = z.strictObject({
+  // PEM files: this node's certificate (its chain may follow), its private key, and the
+  // CA that signed the cluster's certificates.
+  cert: z.string().min(1),
+  key: z.string().min(1),
+  ca: z.string().min(1),
+  // Which listeners speak TLS. Every node of a cluster must agree on `peers`.
+  clients: z.boolean().default(true),
+  peers: z.boolean().default(true),
+  http: z.boolean().default(true),
+});
+export type TlsConfig = z.infer<typeof TlsConfig>;
+
 export const NodeConfig = z.strictObject({
   nodeId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, {
     error: 'expected 1-64 letters, digits, "_", "." or "-", starting with a letter or digit',
@@ -123,6 +139,7 @@ export const NodeConfig = z.strictObject({
   limits: LimitsConfig.default(LimitsConfig.parse({})),
   heartbeat: HeartbeatConfig.default(HeartbeatConfig.parse({})),
   auth: AuthConfig.default(AuthConfig.parse({})),
+  tls: TlsConfig.optional(),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   // A client gone without a goodbye stays present, and can be sent direct messages,
   // this long: one that fails over and resumes within it shows no leave or join.

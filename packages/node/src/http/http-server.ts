@@ -1,4 +1,6 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { TlsOptions } from 'node:tls';
 import { StartupError } from '../errors.js';
 
 /** A route's answer: JSON unless `contentType` is given, then `body` is sent as text. */
@@ -15,9 +17,21 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
-/** A small HTTP server: GET routes only, JSON answers unless a route says otherwise. */
-export async function listenHttp(host: string, port: number, routes: Record<string, Route>): Promise<HttpServer> {
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+export interface HttpOptions {
+  /** Serve HTTPS with these options (the node's certificate). */
+  tls?: TlsOptions;
+  /** A TLS handshake failed (plain HTTP to an HTTPS port, say). */
+  onTlsError?: (err: NodeJS.ErrnoException, remote: string) => void;
+}
+
+/** A small HTTP(S) server: GET routes only, JSON answers unless a route says otherwise. */
+export async function listenHttp(
+  host: string,
+  port: number,
+  routes: Record<string, Route>,
+  options: HttpOptions = {},
+): Promise<HttpServer> {
+  const handle: RequestListener = (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const route = req.method === 'GET' ? routes[path] : undefined;
     const answer: Promise<RouteResult> = route
@@ -31,6 +45,10 @@ export async function listenHttp(host: string, port: number, routes: Record<stri
       });
       res.end(isText ? body : `${JSON.stringify(body, null, 2)}\n`);
     });
+  };
+  const server = options.tls ? createHttpsServer(options.tls, handle) : createServer(handle);
+  server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: import('node:tls').TLSSocket) => {
+    options.onTlsError?.(err, `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {

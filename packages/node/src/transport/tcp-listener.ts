@@ -1,4 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import { StartupError } from '../errors.js';
 
 /** A bound TCP listener; `port` is the real port, also when 0 was asked for. */
@@ -8,13 +9,31 @@ export interface TcpListener {
   close(): Promise<void>;
 }
 
+export interface ListenOptions {
+  /** Speak TLS: `onSocket` gets each connection once its TLS handshake succeeded. */
+  tls?: TlsOptions;
+  /** A TLS handshake failed (plaintext on the port, a bad certificate); the socket is closed. */
+  onTlsError?: (err: NodeJS.ErrnoException, remote: string) => void;
+}
+
 export async function listenTcp(
   host: string,
   port: number,
   what: string,
   onSocket: (socket: Socket) => void,
+  options: ListenOptions = {},
 ): Promise<TcpListener> {
-  const server: Server = createServer({ noDelay: true }, onSocket);
+  let server: Server;
+  if (options.tls) {
+    const tlsServer = createTlsServer(options.tls, onSocket);
+    tlsServer.on('tlsClientError', (err: NodeJS.ErrnoException, socket) => {
+      options.onTlsError?.(err, `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`);
+      socket.destroy();
+    });
+    server = tlsServer;
+  } else {
+    server = createServer({ noDelay: true }, onSocket);
+  }
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       reject(
