@@ -39,8 +39,9 @@ export const DEFAULT_MAX_ROOM_NAME_LENGTH = 64;
 export const DEFAULT_MAX_ROOMS_PER_CLIENT = 100;
 
 // Client connections one node holds at once: past this a new connection gets
-// TOO_MANY_CONNECTIONS and clients fail over to another node. 10,000 idle clients cost
-// a node a few hundred MiB (pnpm bench, idle-memory), so this bounds its memory.
+// TOO_MANY_CONNECTIONS and clients fail over to another node. An idle client costs ~7 KiB
+// (docs/benchmarks.md) but an active one holds up to maxOutboundBytes of backlog: 10,000
+// bounds a node's memory and file descriptors while leaving room for a busy server.
 export const DEFAULT_MAX_CONNECTIONS = 10_000;
 // Connections from one remote address: one host (or a script gone wrong) cannot take
 // every slot of the node, while an office or a campus behind one NAT address still fits.

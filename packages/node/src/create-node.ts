@@ -86,7 +86,7 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
     activeRooms: () => chat.activeRoomCount,
     storedRooms: () => store.rooms().length,
     storeBytes: () => (store instanceof LmdbStore ? fileSize(store.path) : 0),
-    peerLinks: () => mesh.linkedPeers.length,
+    peerLinks: () => mesh.linkCount,
     memberStates: () => membership.others(),
     antiEntropyBacklog: () => antiEntropy.backlog,
     antiEntropySent: () => antiEntropy.sent,
@@ -279,7 +279,7 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
     ...(verifier ? { verifyToken: (token: string) => verifier.verify(token) } : {}),
     cluster: {
       publish: (_message, encoded) => {
-        metrics.relayedOut(mesh.linkedPeers.length);
+        metrics.relayedOut(mesh.linkCount);
         mesh.broadcastEncoded(encoded);
       },
       whenReplicated: (room, seq) => quorum.whenReplicated(room, seq),

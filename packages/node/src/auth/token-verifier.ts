@@ -62,8 +62,8 @@ export class TokenVerifier {
     } catch (err) {
       throw refusal(err);
     }
-    const userId = payload.sub as string;
-    if (userId.length === 0 || userId.length > MAX_ID_LENGTH) {
+    const userId = payload.sub;
+    if (typeof userId !== 'string' || userId.length === 0 || userId.length > MAX_ID_LENGTH) {
       throw new ChatError('TOKEN_INVALID', `token "sub" must be 1-${MAX_ID_LENGTH} characters`, true);
     }
     const nick = payload.nick ?? userId;

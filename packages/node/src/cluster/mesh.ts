@@ -55,6 +55,11 @@ export class Mesh {
     return [...this.links.keys()];
   }
 
+  /** How many peers are linked, without building the list (hot path: per message). */
+  get linkCount(): number {
+    return this.links.size;
+  }
+
   isLinked(nodeId: string): boolean {
     return this.links.has(nodeId);
   }
