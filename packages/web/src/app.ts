@@ -145,9 +145,10 @@ export class ChatApp {
   private async run(command: Command): Promise<void> {
     switch (command.kind) {
       case 'say':
-        return this.conversation(this.current).isDirect
-          ? this.sendDirect(this.current.slice(1), command.text)
-          : this.say(this.current, command.text);
+        if (this.conversation(this.current).isDirect) return this.sendDirect(this.current.slice(1), command.text);
+        if (!this.client.joinedRooms.includes(this.current))
+          return this.note('join a room first: /join room', 'note error');
+        return this.say(this.current, command.text);
       case 'join':
         return this.join(command.room.replace(/^#/, '').toLowerCase());
       case 'leave':
@@ -214,8 +215,9 @@ export class ChatApp {
     try {
       await this.client.send(room, text);
     } catch (err) {
+      // Refused (too long, rate limited...): the line stays, saying so, until the view changes.
+      this.forget(send);
       send.element.classList.add('failed');
-      send.element.title = `not sent: ${describe(err)}`;
       send.element.append(` · not sent: ${describe(err)}`);
       return;
     }
@@ -224,9 +226,13 @@ export class ChatApp {
 
   // The message is shown once the node delivers it; until then it is a pending line.
   private settle(send: PendingSend & { room: string }): void {
+    this.forget(send);
+    send.element.remove();
+  }
+
+  private forget(send: PendingSend & { room: string }): void {
     const index = this.pending.indexOf(send);
     if (index >= 0) this.pending.splice(index, 1);
-    send.element.remove();
   }
 
   private async sendDirect(nick: string, text: string): Promise<void> {

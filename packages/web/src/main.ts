@@ -38,7 +38,7 @@ function elements(): AppElements {
  */
 async function main(): Promise<void> {
   const prompt = new NickPrompt(byId('nick-overlay'), byId('nick-form'), byId('nick-input'), byId('nick-problem'));
-  const room = decodeURIComponent(location.hash.slice(1)) || 'general';
+  const room = roomInAddress(location.hash) ?? 'general';
   const server = endpointOf(location);
   let problem: string | undefined;
   for (;;) {
@@ -58,6 +58,15 @@ async function main(): Promise<void> {
     prompt.hide();
     await app.start(room);
     return;
+  }
+}
+
+/** The room named after `#` in the page's address, if any. */
+function roomInAddress(hash: string): string | undefined {
+  try {
+    return decodeURIComponent(hash.slice(1)).toLowerCase() || undefined;
+  } catch {
+    return undefined;
   }
 }
 
