@@ -112,3 +112,8 @@ export const DEFAULT_GROUP_COMMIT_MS = 2;
 // inside 5 s. So 5 s hides failovers from presence without keeping a client that is
 // really gone listed (and reachable by DM) for long.
 export const DEFAULT_RESUME_GRACE_MS = 5000;
+
+// The longest a direct message waits for a recipient a node does not know yet (just
+// started, or a peer just died: see AwaitedRecipients), whatever resumeGraceMs is: a
+// sender should hear NO_SUCH_USER within seconds.
+export const MAX_RECIPIENT_WAIT_MS = 5000;

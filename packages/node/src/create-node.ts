@@ -114,7 +114,7 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
     onChange: (member, previous) => {
       if (member.state === 'dead' && previous !== 'dead') {
         mesh.disconnectDead(member.nodeId);
-        chat.directory.dropNode(member.nodeId);
+        chat.nodeDied(member.nodeId);
         antiEntropy.forget(member.nodeId);
       }
       chat.clusterChanged();
@@ -218,6 +218,7 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
       publish: (_message, encoded) => mesh.broadcastEncoded(encoded),
       whenReplicated: (room, seq) => quorum.whenReplicated(room, seq),
       isDead: (nodeId) => membership.get(nodeId)?.state === 'dead',
+      hasPeers: () => config.seeds.length > 0 || membership.others().length > 0,
       presenceChanged: (delta: PresenceDelta) =>
         mesh.broadcastEncoded(encodeFrame({ type: 'presence_delta', ...delta })),
       clientAddresses: (transport: ClientTransport) => {

@@ -133,6 +133,52 @@ describe('direct messages across failover', () => {
   });
 });
 
+describe('direct messages to a client failing over, on a node that never heard of it', () => {
+  it("a node that started as the recipient's node stopped waits for the recipient to resume rather than refusing the DM", async () => {
+    const n1 = await startLoggedNode({ ...CLUSTER_CONFIG, nodeId: 'n1' });
+    // n2's seed is n1, out of its reach: it knows no one, so nobody tells it who was on n1.
+    const toN1 = await FaultProxy.start(n1.peerAddress);
+    toN1.block();
+    const n2 = await startLoggedNode({ ...CLUSTER_CONFIG, nodeId: 'n2', seeds: [toN1.address] });
+    const toN2 = await FaultProxy.start(n2.address);
+    const bob = await connectClient([n1.address, toN2.address], 'bob', PINNED);
+    const alice = await connectClient([n1.address, n2.address], 'alice', PINNED);
+    toN2.block();
+    await n1.stop();
+    await waitFor(() => alice.client.nodeId === 'n2', 'alice to fail over to n2');
+    const sent = alice.client.dm('bob', 'are you there?');
+    await waitFor(() => n2.chat.awaitedDirectCount === 1, 'n2 to hold the DM for bob');
+    expect(bob.client.isConnected).toBe(false);
+
+    toN2.unblock();
+    const { id } = await sent;
+    await waitFor(() => bob.directs.length === 1, 'bob to get the DM after resuming on n2');
+    expect(bob.client.nodeId).toBe('n2');
+    expect(bob.directs.map((d) => ({ text: d.text, id: d.id }))).toEqual([{ text: 'are you there?', id }]);
+    expect(n2.chat.awaitedDirectCount).toBe(0);
+  });
+
+  it('a node that joins while a client fails over learns it from a peer holding it in its grace, and takes DMs to it at once', async () => {
+    const [n1, n2] = (await startCluster(2)) as [LoggedNode, LoggedNode];
+    const toN2 = await FaultProxy.start(n2.address);
+    const bob = await connectClient([n1.address, toN2.address], 'bob', PINNED);
+    toN2.block();
+    await n1.stop();
+    await waitFor(() => n2.membership.get('n1')?.state === 'dead', 'n2 to hold n1 dead');
+
+    // n3 hears of n1 only as dead, and of bob only through n2's snapshot.
+    const n3 = await startLoggedNode({ ...CLUSTER_CONFIG, nodeId: 'n3', seeds: [n2.peerAddress] });
+    await waitForFullMesh([n2, n3]);
+    const alice = await connectClient(n3.address, 'alice');
+    const { id } = await alice.client.dm('bob', 'welcome back');
+    expect(bob.client.isConnected).toBe(false);
+
+    toN2.unblock();
+    await waitFor(() => bob.directs.length === 1, 'bob to get the DM after resuming on n2');
+    expect(bob.directs.map((d) => ({ text: d.text, id: d.id }))).toEqual([{ text: 'welcome back', id }]);
+  });
+});
+
 describe('presence across failover', () => {
   it('shows no leave or join on any node for a client that resumes within the grace after kill -9 of its node; one that cannot is seen to leave after it', async () => {
     const nodes = await startProcessCluster(3, { config: CLUSTER_CONFIG });

@@ -172,6 +172,23 @@ describe('inbox replay on resume', () => {
     expect(texts(resumed)).toEqual(['after the read', 'next']);
   });
 
+  it('acks a resent DM with its first id, not NO_SUCH_USER, after its recipient left for good', async () => {
+    const node = await startNode();
+    const alice = await openRaw(node, 'alice', 'c-alice');
+    const bob = await openRaw(node, 'bob');
+    const dmFrame = { type: 'dm', to: 'alice', text: 'hi', clientMsgId: 'dm-1' } as const;
+    bob.sendFrame(dmFrame);
+    const first = await waitForFrameWhere(bob, 'ack', (a) => a.clientMsgId === 'dm-1', 'the first ack');
+    alice.sendFrame({ type: 'bye' });
+    await waitFor(() => node.chat.sessionCount === 1, 'the node to let alice go');
+
+    // The ack was lost on the way (say), so the client resends.
+    bob.sendFrame(dmFrame);
+    await waitFor(() => framesOf(bob, 'ack').length === 2, 'the second ack');
+    expect(framesOf(bob, 'ack').map((a) => a.id)).toEqual([first.id, first.id]);
+    expect(framesOf(bob, 'error')).toEqual([]);
+  });
+
   it('closes with UNEXPECTED_FRAME an inbox frame when no replay is under way', async () => {
     const node = await startNode();
     const alice = await openRaw(node, 'alice');

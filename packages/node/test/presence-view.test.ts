@@ -11,6 +11,7 @@ function view() {
   let now = 0;
   const presence = new PresenceView({
     graceMs: GRACE_MS,
+    now: () => now,
     announce: (room, event, member) => announced.push(`${event} ${room} ${member.nick}@${member.nodeId}`),
     setTimer: (task, ms) => {
       const timer = { at: now + ms, task };
@@ -115,5 +116,41 @@ describe('PresenceView (who is shown in which room, with a grace for resumes)', 
     expect(presence.rooms()).toEqual([{ name: 'general', members: 2 }]);
     advance(1);
     expect(announced.slice(2)).toEqual(['left general alice@n2']);
+  });
+
+  it('reports the clients it holds with no session anywhere, with the grace they have left', () => {
+    const { presence, advance } = view();
+    presence.joined(peerSource('n1'), 'general', alice('n1'));
+    presence.online(peerSource('n1'), bob('n1'));
+    presence.online(localSource('s1'), bob('n2'));
+    presence.offline(peerSource('n1'), 'c-alice', { isGoodbye: false });
+    presence.offline(peerSource('n1'), 'c-bob', { isGoodbye: false });
+    advance(1000);
+    // Bob still has a session here: his node reports him, not this one.
+    expect(presence.departed()).toEqual([{ member: alice('n1'), rooms: ['general'], graceLeftMs: GRACE_MS - 1000 }]);
+    advance(GRACE_MS);
+    expect(presence.departed()).toEqual([]);
+  });
+
+  it('holds a departed client a peer reports for the grace left, silently, and announces its leave when that ends', () => {
+    const { presence, announced, advance } = view();
+    presence.holdDeparted(alice('n1'), ['general'], 1500);
+    expect(presence.members('general')).toEqual([alice('n1')]);
+    expect(presence.findByNick('alice')).toEqual({ clientId: 'c-alice', nick: 'alice' });
+    expect(announced).toEqual([]);
+    advance(1500);
+    expect(announced).toEqual(['left general alice@n1']);
+    expect(presence.findByNick('alice')).toBeUndefined();
+  });
+
+  it('ignores a reported departure of a client it already shows, and one whose grace is over', () => {
+    const { presence, announced, advance } = view();
+    presence.joined(localSource('s1'), 'general', alice('n2'));
+    presence.holdDeparted(alice('n1'), ['general', 'random'], 1500);
+    presence.holdDeparted(bob('n1'), ['general'], 0);
+    advance(GRACE_MS);
+    expect(presence.members('general')).toEqual([alice('n2')]);
+    expect(presence.members('random')).toEqual([]);
+    expect(announced).toEqual(['joined general alice@n2']);
   });
 });

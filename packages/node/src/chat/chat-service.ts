@@ -14,10 +14,11 @@ import {
 } from '@meshchat/protocol';
 import type { Logger } from 'pino';
 import type { NodeConfig } from '../config/schema.js';
-import { REPLY_PAGE_MESSAGES } from '../constants.js';
+import { MAX_RECIPIENT_WAIT_MS, REPLY_PAGE_MESSAGES } from '../constants.js';
 import { ChatError } from '../errors.js';
 import type { MessageStore } from '../store/message-store.js';
-import { type ClientLink, ClientSession } from './client-session.js';
+import { AwaitedRecipients } from './awaited-recipients.js';
+import { type ClientLink, ClientSession, type Identity } from './client-session.js';
 import { InboxPosition } from './inbox-position.js';
 import { directFrame, inboxRoom, LocalRooms } from './local-rooms.js';
 import { MessageIntake, type OriginGate } from './message-intake.js';
@@ -41,6 +42,8 @@ export interface ClusterPort {
   whenReplicated(room: string, seq: number): Promise<void>;
   /** Whether this node holds another node dead. */
   isDead(nodeId: string): boolean;
+  /** Whether this node is part of a cluster: it has seeds or has met another node. */
+  hasPeers(): boolean;
   /**
    * Addresses of the cluster's live nodes for clients of one transport, this node's
    * first, handed to clients for failover: TCP client addresses ("host:port"), or
@@ -88,6 +91,9 @@ export class ChatService {
   // This node's presence version (see PresenceVersion): start time, then one per change.
   private readonly presenceEpoch: number;
   private presenceVersion = 0;
+  // Until then this node may not know every client that is failing over (AwaitedRecipients).
+  private presenceSettlesAt: number;
+  private readonly awaited: AwaitedRecipients;
 
   constructor(private readonly deps: ChatServiceDeps) {
     this.intake = new MessageIntake({
@@ -102,6 +108,7 @@ export class ChatService {
     });
     this.view = new PresenceView({
       graceMs: deps.config.resumeGraceMs,
+      now: deps.now,
       announce: (room, event, member) => this.local.announce(room, event, member),
       setTimer: deps.setTimer,
     });
@@ -109,11 +116,27 @@ export class ChatService {
       onChange: (change) => this.remotePresenceChanged(change),
       isDead: (nodeId) => deps.cluster.isDead(nodeId),
     });
+    this.awaited = new AwaitedRecipients({ find: (nick) => this.findRecipient(nick), setTimer: deps.setTimer });
     this.presenceEpoch = deps.now();
+    this.presenceSettlesAt = this.presenceEpoch + deps.config.resumeGraceMs;
+  }
+
+  /**
+   * A peer was declared dead: its clients leave (held for a resume), and until they
+   * have had the grace to resume, a direct message to a nick not found here waits.
+   */
+  nodeDied(nodeId: string): void {
+    this.presenceSettlesAt = this.deps.now() + this.deps.config.resumeGraceMs;
+    this.directory.dropNode(nodeId);
   }
 
   get sessionCount(): number {
     return this.sessions.size;
+  }
+
+  /** Direct messages waiting for their recipient to be known here (AwaitedRecipients). */
+  get awaitedDirectCount(): number {
+    return this.awaited.size;
   }
 
   open(link: ClientLink): ClientSession {
@@ -184,12 +207,14 @@ export class ChatService {
         nick: s.identity?.nick as string,
         rooms: [...s.rooms],
       }));
+    const departed = this.view.departed().map(({ member, rooms, graceLeftMs }) => ({ ...member, rooms, graceLeftMs }));
     return {
       type: 'presence_snapshot',
       nodeId: this.deps.nodeId,
       epoch: this.presenceEpoch,
       version: this.presenceVersion,
       sessions,
+      departed,
     };
   }
 
@@ -259,6 +284,7 @@ export class ChatService {
     for (const session of [...this.sessions]) {
       this.closeWithError(session, 'SHUTTING_DOWN', 'the node is shutting down; connect to another node');
     }
+    this.awaited.clear();
     this.view.clear();
   }
 
@@ -332,6 +358,7 @@ export class ChatService {
     this.byNick.set(nickKey(frame.nick), session);
     this.local.registerClient(session);
     this.view.online(localSource(session.sessionId), session.member(this.deps.nodeId));
+    this.awaited.recheck();
     this.presenceChanged({ event: 'online', ...identity });
     this.deps.log.info(session.describe(), 'client connected');
     const { maxMessageLength, idleTimeoutMs } = this.deps.config.limits;
@@ -433,17 +460,41 @@ export class ChatService {
 
   private directMessage(session: ClientSession, frame: ClientFrameOf<'dm'>): void {
     checkText(frame.text, this.deps.config.limits.maxMessageLength);
+    const { clientMsgId } = frame;
+    const identity = session.identity as Identity;
+    // A resend of a message already taken (here or by a node that has since failed)
+    // gets its id, whoever its recipient now is.
+    const earlier = this.intake.earlier(identity, clientMsgId);
+    if (earlier) return this.ack(session, earlier, clientMsgId);
     // A recipient that is failing over (gone within resumeGraceMs) is still found: the
     // message waits in its inbox and is replayed when it resumes.
-    const recipient = this.byNick.get(nickKey(frame.to))?.identity ?? this.view.findByNick(frame.to);
-    if (!recipient) throw new ChatError('NO_SUCH_USER', `no user "${frame.to}" is connected`);
-    this.acceptAndAck(session, inboxRoom(recipient.clientId), frame.text, frame.clientMsgId);
+    const recipient = this.findRecipient(frame.to);
+    if (recipient) return this.acceptAndAck(session, inboxRoom(recipient.clientId), frame.text, clientMsgId);
+    const noSuchUser = `no user "${frame.to}" is connected`;
+    const unsettledMs = Math.min(this.presenceSettlesAt - this.deps.now(), MAX_RECIPIENT_WAIT_MS);
+    if (unsettledMs <= 0 || !this.deps.cluster.hasPeers()) throw new ChatError('NO_SUCH_USER', noSuchUser);
+    this.awaited.wait(
+      frame.to,
+      unsettledMs,
+      (found) => {
+        if (!session.isClosed) this.acceptAndAck(session, inboxRoom(found.clientId), frame.text, clientMsgId);
+      },
+      () => this.sendError(session, 'NO_SUCH_USER', noSuchUser, { clientMsgId }),
+    );
+  }
+
+  private findRecipient(nick: string): Identity | undefined {
+    return this.byNick.get(nickKey(nick))?.identity ?? this.view.findByNick(nick);
   }
 
   private acceptAndAck(session: ClientSession, room: string, text: string, clientMsgId: string): void {
     const identity = session.identity;
     if (!identity) return;
-    this.intake.accept(identity, room, text, clientMsgId).then(
+    this.ack(session, this.intake.accept(identity, room, text, clientMsgId), clientMsgId, room);
+  }
+
+  private ack(session: ClientSession, accepted: Promise<MessageId>, clientMsgId: string, room?: string): void {
+    accepted.then(
       (id: MessageId) => {
         if (!session.isClosed) session.link.send({ type: 'ack', clientMsgId, id });
       },
@@ -469,14 +520,23 @@ export class ChatService {
     const source = peerSource(change.member.nodeId);
     switch (change.event) {
       case 'online':
-        return this.view.online(source, change.member);
+        this.view.online(source, change.member);
+        break;
       case 'offline':
-        return this.view.offline(source, change.member.clientId, { isGoodbye: false });
+        this.view.offline(source, change.member.clientId, { isGoodbye: false });
+        break;
       case 'joined':
-        return this.view.joined(source, change.room, change.member);
+        this.view.joined(source, change.room, change.member);
+        break;
       case 'left':
-        return this.view.left(source, change.member.clientId, change.room);
+        this.view.left(source, change.member.clientId, change.room);
+        break;
+      case 'departed':
+        this.view.holdDeparted(change.member, change.rooms, change.graceLeftMs ?? this.deps.config.resumeGraceMs);
+        break;
     }
+    // A client reported here may be the recipient of a direct message waiting for it.
+    if (change.event !== 'offline' && change.event !== 'left') this.awaited.recheck();
   }
 
   private presenceChanged(change: PresenceChange): void {

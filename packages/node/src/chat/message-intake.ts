@@ -41,21 +41,30 @@ export class MessageIntake {
     this.sequencer.clock.observe(message.hlc);
   }
 
+  /**
+   * The id of a message this client already sent with this clientMsgId (a resend),
+   * resolved as `accept` would; undefined when it is new, or not yet known.
+   */
+  earlier(from: Identity, clientMsgId: string): Promise<MessageId> | undefined {
+    if (!this.deps.gate.isDone) return undefined;
+    // In flight first: a store may already name the id of a write it has not yet
+    // committed, and a resend must not be acked before the original is durable.
+    const pending = this.inFlight.get(`${from.clientId}\u0000${clientMsgId}`);
+    if (pending) return pending;
+    const known = this.deps.store.findByClientMsgId(from.clientId, clientMsgId);
+    if (!known) return undefined;
+    // Ours, maybe from before a restart: acked once its replicas hold it, as any other.
+    if (known.origin !== this.deps.gate.origin) return Promise.resolve(known);
+    return this.deps.whenReplicated(known.room, known.seq).then(() => known);
+  }
+
   /** Resolves with the message's id once it is committed here and on its replicas. */
   accept(from: Identity, room: string, text: string, clientMsgId: string): Promise<MessageId> {
     // Waiting messages keep their order: the callbacks run in the order they were added.
     if (!this.deps.gate.isDone) return this.deps.gate.ready.then(() => this.accept(from, room, text, clientMsgId));
+    const earlier = this.earlier(from, clientMsgId);
+    if (earlier) return earlier;
     const key = `${from.clientId}\u0000${clientMsgId}`;
-    // In flight first: a store may already name the id of a write it has not yet
-    // committed, and a resend must not be acked before the original is durable.
-    const pending = this.inFlight.get(key);
-    if (pending) return pending;
-    const known = this.deps.store.findByClientMsgId(from.clientId, clientMsgId);
-    if (known) {
-      // Ours, maybe from before a restart: acked once its replicas hold it, as any other.
-      if (known.origin !== this.deps.gate.origin) return Promise.resolve(known);
-      return this.deps.whenReplicated(known.room, known.seq).then(() => known);
-    }
     const message = this.sequencer.next(room, { clientId: from.clientId, nick: from.nick }, text, clientMsgId);
     const id: MessageId = { room: message.room, origin: message.origin, seq: message.seq };
     const encoded = encodeFrame({ type: 'message', ...message });

@@ -16,7 +16,9 @@ interface NodePresence extends PresenceVersion {
 /** A change to another node's sessions: one came or went, or entered or left a room. */
 export type RemotePresenceChange =
   | { event: 'online' | 'offline'; member: Member }
-  | { event: 'joined' | 'left'; room: string; member: Member };
+  | { event: 'joined' | 'left'; room: string; member: Member }
+  // Gone without a goodbye, with `graceLeftMs` of its resume grace left (undefined: all).
+  | { event: 'departed'; member: Member; rooms: string[]; graceLeftMs: number | undefined };
 
 export interface PresenceDirectoryDeps {
   onChange: (change: RemotePresenceChange) => void;
@@ -38,12 +40,26 @@ export class PresenceDirectory {
 
   /**
    * Applies a snapshot from its owner (always: it is the source) or forwarded by a
-   * peer (only when newer than what we hold, and not for a node we hold dead).
+   * peer (only when newer than what we hold). A copy of a node we hold dead is not
+   * taken as its sessions: the peer has not seen it die yet, so its clients are failing
+   * over and are reported departed. So are the ones the owner holds in their grace.
    */
   applySnapshot(from: string, snapshot: Snapshot): void {
     const owner = snapshot.nodeId;
     const known = this.byNode.get(owner);
-    if (from !== owner && (this.deps.isDead(owner) || (known && !isNewer(snapshot, known)))) return;
+    if (from !== owner && this.deps.isDead(owner)) {
+      for (const s of snapshot.sessions) {
+        this.deps.onChange({ event: 'departed', member: member(s, owner), rooms: s.rooms, graceLeftMs: undefined });
+      }
+      return;
+    }
+    if (from === owner) {
+      for (const d of snapshot.departed ?? []) {
+        const departed = { clientId: d.clientId, nick: d.nick, nodeId: d.nodeId };
+        this.deps.onChange({ event: 'departed', member: departed, rooms: d.rooms, graceLeftMs: d.graceLeftMs });
+      }
+    }
+    if (from !== owner && known && !isNewer(snapshot, known)) return;
     const sessions = new Map<string, RemoteSession>();
     for (const s of snapshot.sessions)
       sessions.set(s.clientId, { clientId: s.clientId, nick: s.nick, rooms: new Set(s.rooms) });
@@ -158,6 +174,6 @@ export function isNewer(a: PresenceVersion, b: PresenceVersion): boolean {
   return a.epoch > b.epoch || (a.epoch === b.epoch && a.version > b.version);
 }
 
-function member(session: RemoteSession, nodeId: string): Member {
+function member(session: { clientId: string; nick: string }, nodeId: string): Member {
   return { clientId: session.clientId, nick: session.nick, nodeId };
 }

@@ -7,6 +7,7 @@ export type PresenceAnnouncer = (room: string, event: 'joined' | 'left', member:
 export interface PresenceViewDeps {
   /** How long a client that went away without a goodbye stays shown for a resume. */
   graceMs: number;
+  now: () => number;
   /** Tells this node's clients in `room`. */
   announce: PresenceAnnouncer;
   /** Runs `task` once after `ms`; the function returned cancels it. */
@@ -15,7 +16,15 @@ export interface PresenceViewDeps {
 
 interface Departure {
   rooms: Set<string>;
+  endsAt: number;
   cancel: () => void;
+}
+
+/** A client shown in its resume grace with no session anywhere, as peers are told. */
+export interface DepartedClient {
+  member: Member;
+  rooms: string[];
+  graceLeftMs: number;
 }
 
 interface ShownClient {
@@ -96,11 +105,43 @@ export class PresenceView {
       return;
     }
     if (gone.length === 0 && client.sessions.size > 0) return;
-    const departure = client.departure ?? { rooms: new Set<string>(), cancel: () => {} };
+    const departure = client.departure ?? { rooms: new Set<string>(), endsAt: 0, cancel: () => {} };
     departure.cancel();
     for (const room of gone) departure.rooms.add(room);
+    departure.endsAt = this.deps.now() + this.deps.graceMs;
     departure.cancel = this.deps.setTimer(() => this.expire(clientId), this.deps.graceMs);
     client.departure = departure;
+  }
+
+  /**
+   * A peer shows this client in its grace (it has no session anywhere), or sent a copy
+   * of a node we already hold dead: hold it for what is left of the grace, so direct
+   * messages to it are accepted while it fails over. Nothing is announced now: to this
+   * node's clients it was never gone. A client we already show is left as it is.
+   */
+  holdDeparted(member: Member, rooms: readonly string[], graceLeftMs: number): void {
+    if (this.clients.has(member.clientId) || graceLeftMs <= 0) return;
+    const ms = Math.min(graceLeftMs, this.deps.graceMs);
+    this.clients.set(member.clientId, {
+      member,
+      sessions: new Map(),
+      departure: {
+        rooms: new Set(rooms),
+        endsAt: this.deps.now() + ms,
+        cancel: this.deps.setTimer(() => this.expire(member.clientId), ms),
+      },
+    });
+  }
+
+  /** Clients held in their grace with no session anywhere, for a peer's snapshot. */
+  departed(): DepartedClient[] {
+    const now = this.deps.now();
+    const held: DepartedClient[] = [];
+    for (const { member, sessions, departure } of this.clients.values()) {
+      if (sessions.size > 0 || !departure || departure.endsAt <= now) continue;
+      held.push({ member, rooms: [...departure.rooms], graceLeftMs: departure.endsAt - now });
+    }
+    return held;
   }
 
   /** Members of a room: one per client, with the node it was last seen on. */

@@ -1,5 +1,3 @@
-import type { RootDatabase } from 'lmdb';
-
 interface Queued<T> {
   item: T;
   resolve: () => void;
@@ -7,11 +5,14 @@ interface Queued<T> {
 }
 
 export interface GroupCommitOptions<T> {
-  root: RootDatabase;
   /** Earliest start of a commit after the previous one started, in ms. */
   intervalMs: number;
-  /** Writes a batch; runs inside one write transaction, so all of it commits or none. */
-  write: (batch: readonly T[]) => void;
+  /**
+   * Queues a batch's writes, all in this call (one event-loop turn, so LMDB puts them
+   * in one transaction: all of it commits or none), and returns the promise of that
+   * commit.
+   */
+  write: (batch: readonly T[]) => PromiseLike<unknown>;
 }
 
 /**
@@ -63,8 +64,13 @@ export class GroupCommit<T> {
     this.queue = [];
     this.lastStartAt = Date.now();
     const items = batch.map((queued) => queued.item);
-    const committed = this.options.root.transaction(() => this.options.write(items));
-    this.inFlight = committed.then(
+    let committed: PromiseLike<unknown>;
+    try {
+      committed = this.options.write(items);
+    } catch (err) {
+      committed = Promise.reject(err);
+    }
+    this.inFlight = Promise.resolve(committed).then(
       () => {
         for (const queued of batch) queued.resolve();
       },

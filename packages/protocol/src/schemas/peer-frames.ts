@@ -116,6 +116,15 @@ export const PresenceSnapshotFrame = z.object({
   epoch: Counter,
   version: Counter,
   sessions: z.array(z.object({ clientId: ClientId, nick: Nick, rooms: z.array(RoomName) })),
+  /**
+   * Owner-sent snapshots only: the clients the owner shows in their resume grace (gone
+   * without a goodbye, from any node), with the grace left. A node that (re)started
+   * while their node failed heard of them from no one else, and must still accept a
+   * direct message to one that is failing over.
+   */
+  departed: z
+    .array(z.object({ clientId: ClientId, nick: Nick, nodeId: NodeId, rooms: z.array(RoomName), graceLeftMs: Counter }))
+    .optional(),
 });
 
 /** One change to the sending node's local sessions, with the version it makes. */
