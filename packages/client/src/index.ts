@@ -49,3 +49,4 @@ export {
 export { ChatClientError, type ClientErrorCode } from './errors.js';
 export { tcpTransport } from './tcp-transport.js';
 export type { Transport, TransportConnection, TransportHandlers } from './transport.js';
+export { type WebSocketConstructor, type WebSocketLike, webSocketTransport } from './websocket-transport.js';

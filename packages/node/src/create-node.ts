@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
-import { clientFrameSchemas, encodeFrame, type PeerFrame } from '@meshchat/protocol';
+import {
+  type ClientTransport,
+  clientFrameSchemas,
+  encodeFrame,
+  type PeerFrame,
+  WEBSOCKET_PATH,
+  webSocketUrl,
+} from '@meshchat/protocol';
 import type { Logger } from 'pino';
 import { ChatService, type PresenceDelta } from './chat/chat-service.js';
 import { Membership } from './cluster/membership.js';
@@ -9,6 +16,8 @@ import type { NodeConfig } from './config/schema.js';
 import { FULL_SYNC_EVERY_TICKS, INDIRECT_PROBES } from './constants.js';
 import { type ClusterView, roomVectors } from './http/cluster-view.js';
 import { type HttpServer, listenHttp } from './http/http-server.js';
+import { StaticFiles } from './http/static-files.js';
+import { defaultWebRoot } from './http/web-root.js';
 import { AntiEntropy } from './replication/anti-entropy.js';
 import { OriginRecovery, ownerOfOrigin } from './replication/origin-recovery.js';
 import { Replicator } from './replication/replicator.js';
@@ -18,8 +27,11 @@ import { LmdbStore } from './store/lmdb-store.js';
 import { MemoryStore } from './store/memory-store.js';
 import type { MessageStore } from './store/message-store.js';
 import { Retention } from './store/retention.js';
+import type { ByteChannel } from './transport/byte-channel.js';
 import { FrameConnection } from './transport/frame-connection.js';
+import { SocketChannel } from './transport/socket-channel.js';
 import { listenTcp, type TcpListener } from './transport/tcp-listener.js';
+import { webSocketEndpoint } from './transport/websocket-endpoint.js';
 
 export interface ChatNode {
   readonly nodeId: string;
@@ -54,20 +66,29 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
   const every = (ms: number, task: () => void) => timers.add(setInterval(task, ms));
 
   // Listeners first, so the addresses gossiped to peers carry the real ports.
-  let onClientSocket: (socket: Socket) => void = (socket) => socket.destroy();
+  let onClientChannel: (channel: ByteChannel) => void = (channel) => channel.destroy();
   let onPeerSocket: (socket: Socket) => void = (socket) => socket.destroy();
   const listeners: { close(): Promise<void> }[] = [];
+  // Browsers speak the client protocol over WebSocket on the HTTP port, beside the page.
+  const webSockets = webSocketEndpoint({ maxFrameBytes: config.limits.maxFrameBytes }, (c) => onClientChannel(c));
+  listeners.push({ close: async () => webSockets.close() });
   let clientListener: TcpListener;
   let peerListener: TcpListener;
   let http: HttpServer;
   try {
-    clientListener = await listenTcp(config.host, config.clientPort, 'clients', (s) => onClientSocket(s));
+    clientListener = await listenTcp(config.host, config.clientPort, 'clients', (s) =>
+      onClientChannel(new SocketChannel(s)),
+    );
     listeners.push(clientListener);
     peerListener = await listenTcp(config.host, config.peerPort, 'peers', (s) => onPeerSocket(s));
     listeners.push(peerListener);
     http = await listenHttp(config.host, config.httpPort, {
-      '/healthz': () => ({ status: 200, body: { status: 'ok', nodeId: config.nodeId } }),
-      '/cluster': () => ({ status: 200, body: clusterView() }),
+      routes: {
+        '/healthz': () => ({ status: 200, body: { status: 'ok', nodeId: config.nodeId } }),
+        '/cluster': () => ({ status: 200, body: clusterView() }),
+      },
+      files: new StaticFiles(config.webRoot ?? defaultWebRoot()),
+      upgrades: { [WEBSOCKET_PATH]: (req, socket, head) => webSockets.handleUpgrade(req, socket, head) },
     });
     listeners.push(http);
   } catch (err) {
@@ -200,17 +221,14 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
       hasPeers: () => config.seeds.length > 0 || membership.others().length > 0,
       presenceChanged: (delta: PresenceDelta) =>
         mesh.broadcastEncoded(encodeFrame({ type: 'presence_delta', ...delta })),
-      clientAddresses: () => [
-        self.clientAddress,
-        ...membership
-          .liveMembers()
-          .filter((m) => m.state === 'alive')
-          .map((m) => m.clientAddress),
-      ],
+      clientAddresses: (transport: ClientTransport) => {
+        const nodes = [self, ...membership.liveMembers().filter((m) => m.state === 'alive')];
+        return nodes.map((m) => (transport === 'tcp' ? m.clientAddress : webSocketUrl(m.httpAddress)));
+      },
     },
   });
 
-  function routePeerFrame(nodeId: string, frame: PeerFrame, raw: Buffer): void {
+  function routePeerFrame(nodeId: string, frame: PeerFrame, raw: Uint8Array): void {
     switch (frame.type) {
       case 'heartbeat':
       case 'membership':
@@ -267,9 +285,9 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
     };
   }
 
-  onClientSocket = (socket: Socket) => {
+  onClientChannel = (channel: ByteChannel) => {
     const connection = new FrameConnection(
-      socket,
+      channel,
       clientFrameSchemas,
       { maxFrameBytes: config.limits.maxFrameBytes, maxOutboundBytes: config.limits.maxOutboundBytes },
       {
@@ -299,7 +317,15 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
     every(config.retention.sweepMs, () => void retention.sweep());
   }
   mesh.maintain(Date.now());
-  log.info({ clients: self.clientAddress, peers: self.peerAddress, http: self.httpAddress }, 'node listening');
+  log.info(
+    {
+      clients: self.clientAddress,
+      peers: self.peerAddress,
+      http: self.httpAddress,
+      web: webSocketUrl(self.httpAddress),
+    },
+    'node listening',
+  );
 
   let stopped: Promise<void> | undefined;
   return {

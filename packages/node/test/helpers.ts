@@ -10,6 +10,7 @@ export {
   RawConnection,
   startNode,
   type TestClient,
+  type TestNode,
   waitFor,
 } from '../../../test/harness/index.js';
 

@@ -92,7 +92,7 @@ describe('slow consumer', () => {
     await reader.client.join('flood');
     const slow = await openRaw(node, 'slow');
     await rawJoin(slow, 'flood');
-    slow.socket.pause();
+    slow.pause();
 
     // Batches well under the limit, each read by the healthy reader before the next, so
     // only the paused socket's backlog grows: first the kernel buffers fill, then the node's.
@@ -112,7 +112,7 @@ describe('slow consumer', () => {
     expect(await reader.client.who('flood')).toHaveLength(2);
 
     // Once the slow client reads again it drains what was sent and finds the connection closed.
-    slow.socket.resume();
+    slow.resume();
     await slow.waitForClose();
     // What it did get is a gap-free prefix of the room, and at most the error naming why.
     const got = framesOf(slow, 'message').map((m) => m.seq);

@@ -59,7 +59,7 @@ export class LocalRooms {
   }
 
   /** Delivers a stored message, accepted here or replicated from a peer. */
-  deliver(message: ChatMessage, encoded?: Buffer): void {
+  deliver(message: ChatMessage, encoded?: Uint8Array): void {
     const recipient = inboxOwner(message.room);
     if (recipient === undefined) {
       const members = this.members(message.room);
