@@ -160,6 +160,10 @@ needs_build() {
     fi
   done
   [[ -f packages/node/dist/main.js && -f $STATUS_CLI && -f packages/client/dist/cli/main.js ]] || return 0
+  # The web client's bundle is built from its own sources and the client's and protocol's.
+  [[ -f packages/web/dist/app.js ]] || return 0
+  [[ -z $(find packages/web/src packages/web/static packages/client/src packages/protocol/src \
+    -newer packages/web/dist/app.js -print -quit 2>/dev/null) ]] || return 0
   return 1
 }
 

@@ -112,7 +112,7 @@ class AckedPublisher {
 
   private flush(): void {
     this.isFlushPending = false;
-    const frames: Buffer[] = [];
+    const frames: Uint8Array[] = [];
     for (; this.credit > 0 && this.sent < this.quota; this.credit--, this.sent++) {
       const text = benchText(this.publisher, this.sent, 0);
       const clientMsgId = benchClientMsgId(this.publisher, this.sent);

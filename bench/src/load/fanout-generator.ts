@@ -97,19 +97,19 @@ class FanoutLoad {
   // publisher per tick.
   private publish(rate: number, durationMs: number, label: number): Promise<ScheduleStats> {
     const { spec } = this;
-    const batches: Buffer[][] = Array.from({ length: spec.publishers }, () => []);
+    const batches: Uint8Array[][] = Array.from({ length: spec.publishers }, () => []);
     const send = (k: number, now: number) => {
       const publisher = k % spec.publishers;
       const n = Math.floor(k / spec.publishers);
       const text = benchText(label + publisher, n, now);
       const clientMsgId = benchClientMsgId(label + publisher, n);
-      (batches[publisher] as Buffer[]).push(encodeFrame({ type: 'send', room: spec.room, text, clientMsgId }));
+      (batches[publisher] as Uint8Array[]).push(encodeFrame({ type: 'send', room: spec.room, text, clientMsgId }));
     };
     const flush = () => {
       for (let publisher = 0; publisher < spec.publishers; publisher++) {
-        const batch = batches[publisher] as Buffer[];
+        const batch = batches[publisher] as Uint8Array[];
         if (batch.length === 0) continue;
-        this.clients[publisher]?.write(batch.length === 1 ? (batch[0] as Buffer) : Buffer.concat(batch));
+        this.clients[publisher]?.write(batch.length === 1 ? (batch[0] as Uint8Array) : Buffer.concat(batch));
         batch.length = 0;
       }
     };

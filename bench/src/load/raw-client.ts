@@ -128,7 +128,7 @@ export class RawClient {
     this.write(encodeFrame(frame));
   }
 
-  write(bytes: Buffer): void {
+  write(bytes: Uint8Array): void {
     if (!this.isClosed) this.socket.write(bytes);
   }
 

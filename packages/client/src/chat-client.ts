@@ -26,6 +26,7 @@ import { Emitter } from './emitter.js';
 import { ChatClientError } from './errors.js';
 import { Outbox } from './outbox.js';
 import { PendingRequests, type RequestFrame } from './pending-requests.js';
+import { randomId } from './random-id.js';
 import { RoomCursors } from './room-cursors.js';
 import { SeenPosition } from './seen-position.js';
 import { ServerList } from './server-list.js';
@@ -189,7 +190,7 @@ export class BaseChatClient extends Emitter<ChatClientEvents> {
       discoverServers: options.discoverServers ?? true,
     };
     this.nick = options.nick;
-    this.clientId = options.clientId ?? globalThis.crypto.randomUUID();
+    this.clientId = options.clientId ?? randomId();
     this.servers = new ServerList(options.servers, random);
     this.requests = new PendingRequests(this.options.requestTimeoutMs);
     const { token } = options;
@@ -254,14 +255,14 @@ export class BaseChatClient extends Emitter<ChatClientEvents> {
 
   /** Resolves on the node's ack, once, whichever node gives it. */
   async send(room: string, text: string): Promise<{ id: MessageId }> {
-    const frame = { type: 'send' as const, room, text, clientMsgId: globalThis.crypto.randomUUID() };
+    const frame = { type: 'send' as const, room, text, clientMsgId: randomId() };
     const acked = this.outbox.add(frame);
     this.writeOutgoing(frame);
     return { id: await acked };
   }
 
   async dm(nick: string, text: string): Promise<{ id: MessageId }> {
-    const frame = { type: 'dm' as const, to: nick, text, clientMsgId: globalThis.crypto.randomUUID() };
+    const frame = { type: 'dm' as const, to: nick, text, clientMsgId: randomId() };
     const acked = this.outbox.add(frame);
     this.writeOutgoing(frame);
     return { id: await acked };

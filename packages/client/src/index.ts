@@ -53,3 +53,4 @@ export {
 export { ChatClientError, type ClientErrorCode } from './errors.js';
 export { createTcpTransport, type TcpTransportOptions, tcpTransport } from './tcp-transport.js';
 export type { Transport, TransportConnection, TransportHandlers } from './transport.js';
+export { type WebSocketConstructor, type WebSocketLike, webSocketTransport } from './websocket-transport.js';

@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import { clientFrameSchemas, encodeFrame, type PeerFrame, serverAddress } from '@meshchat/protocol';
+import {
+  type ClientTransport,
+  clientFrameSchemas,
+  encodeFrame,
+  type PeerFrame,
+  serverAddress,
+  WEBSOCKET_PATH,
+  webSocketUrl,
+} from '@meshchat/protocol';
 import type { Logger } from 'pino';
 import { TokenVerifier } from './auth/token-verifier.js';
 import { ChatService, type PresenceDelta } from './chat/chat-service.js';
@@ -20,6 +28,8 @@ import { type ClusterView, roomVectors } from './http/cluster-view.js';
 import { type HttpServer, listenHttp } from './http/http-server.js';
 import { NodeMetrics } from './http/metrics.js';
 import { Readiness } from './http/readiness.js';
+import { StaticFiles } from './http/static-files.js';
+import { defaultWebRoot } from './http/web-root.js';
 import { AntiEntropy } from './replication/anti-entropy.js';
 import { OriginRecovery, ownerOfOrigin } from './replication/origin-recovery.js';
 import { Replicator } from './replication/replicator.js';
@@ -29,8 +39,10 @@ import { LmdbStore } from './store/lmdb-store.js';
 import { MemoryStore } from './store/memory-store.js';
 import type { MessageStore } from './store/message-store.js';
 import { Retention } from './store/retention.js';
+import type { ByteChannel } from './transport/byte-channel.js';
 import { ConnectionLimits } from './transport/connection-limits.js';
 import { FrameConnection } from './transport/frame-connection.js';
+import { SocketChannel } from './transport/socket-channel.js';
 import { type ListenOptions, listenTcp, type TcpListener } from './transport/tcp-listener.js';
 import {
   clientServerOptions,
@@ -40,6 +52,7 @@ import {
   peerDialOptions,
   peerServerOptions,
 } from './transport/tls-options.js';
+import { webSocketEndpoint } from './transport/websocket-endpoint.js';
 
 export interface ChatNode {
   readonly nodeId: string;
@@ -102,9 +115,12 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
     };
   };
   // Listeners first, so the addresses gossiped to peers carry the real ports.
-  let onClientSocket: (socket: Socket) => void = (socket) => socket.destroy();
+  let onClientChannel: (channel: ByteChannel) => void = (channel) => channel.destroy();
   let onPeerSocket: (socket: Socket) => void = (socket) => socket.destroy();
   const listeners: { close(): Promise<void> }[] = [];
+  // Browsers speak the client protocol over WebSocket on the HTTP port, beside the page.
+  const webSockets = webSocketEndpoint({ maxFrameBytes: config.limits.maxFrameBytes }, (c) => onClientChannel(c));
+  listeners.push({ close: async () => webSockets.close() });
   let clientListener: TcpListener;
   let peerListener: TcpListener;
   let http: HttpServer;
@@ -113,7 +129,7 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
       config.host,
       config.clientPort,
       'clients',
-      (s) => onClientSocket(s),
+      (s) => onClientChannel(new SocketChannel(s)),
       tls?.clients
         ? { tls: clientServerOptions(tls.material, config.limits.handshakeTimeoutMs), onTlsError: tlsOn('clients') }
         : {},
@@ -127,23 +143,27 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
       tls?.peers ? { tls: peerServerOptions(tls.material, PEER_HANDSHAKE_TIMEOUT_MS), onTlsError: tlsOn('peers') } : {},
     );
     listeners.push(peerListener);
-    const httpRoutes = {
-      '/healthz': () => {
-        const reasons = readiness.reasons();
-        return reasons.length === 0
-          ? { status: 200, body: { status: 'ok', nodeId: config.nodeId } }
-          : { status: 503, body: { status: 'not ready', nodeId: config.nodeId, reasons } };
-      },
-      '/cluster': () => ({ status: 200, body: clusterView() }),
-      '/metrics': async () => {
-        const { contentType, text } = await metrics.render();
-        return { status: 200, body: text, contentType };
-      },
-    };
     http = await listenHttp(
       config.host,
       config.httpPort,
-      httpRoutes,
+      {
+        routes: {
+          '/healthz': () => {
+            const reasons = readiness.reasons();
+            return reasons.length === 0
+              ? { status: 200, body: { status: 'ok', nodeId: config.nodeId } }
+              : { status: 503, body: { status: 'not ready', nodeId: config.nodeId, reasons } };
+          },
+          '/cluster': () => ({ status: 200, body: clusterView() }),
+          '/metrics': async () => {
+            const { contentType, text } = await metrics.render();
+            return { status: 200, body: text, contentType };
+          },
+        },
+        files: new StaticFiles(config.webRoot ?? defaultWebRoot()),
+        upgrades: { [WEBSOCKET_PATH]: (req, socket, head) => webSockets.handleUpgrade(req, socket, head) },
+      },
+      // WebSocket upgrades ride on the same listener: wss:// when it speaks TLS.
       tls?.http ? { tls: httpServerOptions(tls.material), onTlsError: tlsOn('http') } : {},
     );
     listeners.push(http);
@@ -287,17 +307,17 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
       hasPeers: () => config.seeds.length > 0 || membership.others().length > 0,
       presenceChanged: (delta: PresenceDelta) =>
         mesh.broadcastEncoded(encodeFrame({ type: 'presence_delta', ...delta })),
-      clientAddresses: () => [
-        self.clientAddress,
-        ...membership
-          .liveMembers()
-          .filter((m) => m.state === 'alive')
-          .map((m) => m.clientAddress),
-      ],
+      clientAddresses: (transport: ClientTransport) => {
+        const nodes = [self, ...membership.liveMembers().filter((m) => m.state === 'alive')];
+        // Every node of a cluster serves HTTP alike: wss:// everywhere when this one does.
+        return nodes.map((m) =>
+          transport === 'tcp' ? m.clientAddress : webSocketUrl(m.httpAddress, tls?.http === true),
+        );
+      },
     },
   });
 
-  function routePeerFrame(nodeId: string, frame: PeerFrame, raw: Buffer): void {
+  function routePeerFrame(nodeId: string, frame: PeerFrame, raw: Uint8Array): void {
     switch (frame.type) {
       case 'heartbeat':
       case 'membership':
@@ -357,27 +377,32 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
   }
 
   const connectionLimits = new ConnectionLimits(config.limits);
-  onClientSocket = (socket: Socket) => {
-    const remote = socket.remoteAddress ?? '?';
+  // TCP and WebSocket clients alike count against the limits, by remote address.
+  onClientChannel = (channel: ByteChannel) => {
+    const remote = hostOf(channel.remoteAddress);
     const refusal = connectionLimits.admit(remote);
     if (refusal) {
-      log.warn({ remote, code: refusal.code, limit: refusal.limit }, `client connection refused: ${refusal.message}`);
+      log.warn(
+        { remote, transport: channel.transport, code: refusal.code, limit: refusal.limit },
+        `client connection refused: ${refusal.message}`,
+      );
       metrics.errorSent(refusal.code);
-      socket.on('error', () => {});
-      socket.end(encodeFrame({ type: 'error', code: refusal.code, message: refusal.message, fatal: true }));
-      setTimeout(() => socket.destroy(), CLOSE_FLUSH_MS).unref();
+      channel.end(encodeFrame({ type: 'error', code: refusal.code, message: refusal.message, fatal: true }));
+      setTimeout(() => channel.destroy(), CLOSE_FLUSH_MS).unref();
       return;
     }
-    socket.once('close', () => connectionLimits.release(remote));
     const connection = new FrameConnection(
-      socket,
+      channel,
       clientFrameSchemas,
       { maxFrameBytes: config.limits.maxFrameBytes, maxOutboundBytes: config.limits.maxOutboundBytes },
       {
         onFrame: (frame) => chat.handleFrame(session, frame),
         onProtocolError: (error) => chat.handleProtocolError(session, error),
         onOverflow: () => chat.handleOverflow(session),
-        onClose: () => chat.close(session),
+        onClose: () => {
+          connectionLimits.release(remote);
+          chat.close(session);
+        },
       },
     );
     const session = chat.open(connection);
@@ -404,7 +429,13 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
   }
   mesh.maintain(Date.now());
   log.info(
-    { clients: self.clientAddress, peers: self.peerAddress, http: self.httpAddress, tls: tls !== undefined },
+    {
+      clients: self.clientAddress,
+      peers: self.peerAddress,
+      http: self.httpAddress,
+      web: webSocketUrl(self.httpAddress, tls?.http === true),
+      tls: tls !== undefined,
+    },
     'node listening',
   );
   if (tls && tls.material.validTo - Date.now() < TLS_EXPIRY_WARNING_MS) {
@@ -436,6 +467,12 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
       return stopped;
     },
   };
+}
+
+// "10.0.0.5:51234" -> "10.0.0.5", "::1:51234" -> "::1": connection limits count per host.
+function hostOf(remoteAddress: string): string {
+  const colon = remoteAddress.lastIndexOf(':');
+  return colon < 0 ? remoteAddress : remoteAddress.slice(0, colon);
 }
 
 function fileSize(path: string): number {

@@ -232,7 +232,7 @@ describe('anti-entropy after a partition', () => {
 /** A raw socket on a node's peer port that records the frames the node sends back. */
 async function openPeerSocket(
   address: string,
-): Promise<{ frames: PeerFrame[]; write(b: Buffer): void; closed: () => boolean }> {
+): Promise<{ frames: PeerFrame[]; write(b: Uint8Array): void; closed: () => boolean }> {
   const [host, port] = address.split(':');
   const socket = connect({ host, port: Number(port) });
   onCleanup(() => socket.destroy());

@@ -27,7 +27,7 @@ describe('bad input closes only the offending connection', () => {
   const cases: {
     name: string;
     helloFirst: boolean;
-    bytes: () => Buffer;
+    bytes: () => Uint8Array;
     code: string;
     message?: RegExp;
   }[] = [
@@ -210,7 +210,7 @@ describe('bad input closes only the offending connection', () => {
     const base = 'x'.repeat(1000);
     const payload = encodeFrame(frame(base)).length - 4;
     const bytes = encodeFrame(frame(base + 'y'.repeat(maxFrameBytes - payload)));
-    expect(bytes.readUInt32BE(0)).toBe(maxFrameBytes);
+    expect(Buffer.from(bytes).readUInt32BE(0)).toBe(maxFrameBytes);
     raw.sendBytes(bytes);
     await waitForFrameWhere(raw, 'ack', (f) => f.clientMsgId === 'exact', 'the ack of the largest allowed frame');
     expect(raw.isClosed).toBe(false);
@@ -263,10 +263,10 @@ describe('sessions end cleanly', () => {
 
     const dropped = await openRaw(node, 'dropped');
     await rawJoin(dropped, 'general');
-    dropped.socket.destroy();
+    dropped.destroy();
 
     const nameless = await RawConnection.open(node.address);
-    nameless.socket.destroy();
+    nameless.destroy();
 
     const broken = await openRaw(node, 'broken');
     await rawJoin(broken, 'general');
@@ -277,7 +277,7 @@ describe('sessions end cleanly', () => {
     await rawJoin(replaced, 'general');
     const twin = await openRaw(node, 'twin', 'c-twin');
     await expectFatalError(replaced, 'SESSION_REPLACED');
-    twin.socket.destroy();
+    twin.destroy();
 
     const impostor = await RawConnection.open(node.address);
     impostor.sendFrame({ type: 'hello', version: PROTOCOL_VERSION, nick: 'observer', clientId: 'c-impostor' });

@@ -86,10 +86,10 @@ const KEYS = [
 ];
 
 function wrongShape(r: Random, types: readonly string[]): Buffer {
-  if (r.int(4) === 0) return encodeFrame(Array.from({ length: r.int(5) }, () => randomValue(r)));
+  if (r.int(4) === 0) return Buffer.from(encodeFrame(Array.from({ length: r.int(5) }, () => randomValue(r))));
   const frame: Record<string, unknown> = { type: r.int(5) === 0 ? r.string() : r.pick(types) };
   for (let i = r.int(5); i > 0; i--) frame[r.pick(KEYS)] = randomValue(r);
-  return encodeFrame(frame);
+  return Buffer.from(encodeFrame(frame));
 }
 
 function mutated(r: Random, valid: readonly object[]): Buffer {
@@ -218,7 +218,9 @@ describe(`fuzzing a live node (seed ${SEED.toString(16)}, ${FRAMES_PER_PORT} fra
         const frames: Buffer[] = [];
         if (r.int(2) === 0) {
           const nick = `fz${r.int(1e6)}`;
-          frames.push(encodeFrame({ type: 'hello', version: PROTOCOL_VERSION, nick, clientId: `c-${nick}` }));
+          frames.push(
+            Buffer.from(encodeFrame({ type: 'hello', version: PROTOCOL_VERSION, nick, clientId: `c-${nick}` })),
+          );
         }
         for (let i = 1 + r.int(12); i > 0; i--) frames.push(fuzzFrame(r, CLIENT_TYPES, clientValid));
         return frames;

@@ -69,7 +69,7 @@ describe('inbox replay on resume', () => {
     const alice = await openRaw(node, 'alice', 'c-alice');
     await dm(bob, 'alice', 'one');
     await waitFor(() => texts(alice).length === 1, 'alice to get "one" live');
-    alice.socket.destroy();
+    alice.destroy();
 
     const again = await openRaw(node, 'alice', 'c-alice');
     expect((await again.waitForFrame('welcome')).inbox).toEqual({ [node.nodeId]: 1 });
@@ -85,7 +85,7 @@ describe('inbox replay on resume', () => {
     const alice = await openRaw(node, 'alice', 'c-alice');
     for (const text of ['one', 'two', 'three']) await dm(bob, 'alice', text);
     await waitFor(() => texts(alice).length === 3, 'alice to get three DMs');
-    alice.socket.destroy();
+    alice.destroy();
     await dm(bob, 'alice', 'four');
 
     const resumed = await resume(node.address, 'alice', 'c-alice', { [node.nodeId]: 2 });
@@ -101,7 +101,7 @@ describe('inbox replay on resume', () => {
   it('holds live DMs back while the replay is in pages and sends each once, in order', async () => {
     const node = await startNode({ limits: { ratePerSec: 10_000, rateBurst: 10_000 } });
     const bob = await openRaw(node, 'bob');
-    (await openRaw(node, 'alice', 'c-alice')).socket.destroy();
+    (await openRaw(node, 'alice', 'c-alice')).destroy();
     await waitFor(() => node.chat.sessionCount === 1, 'the node to notice alice gone');
     // 300 DMs of 1,000 characters need several 256 KiB pages.
     const long = 'z'.repeat(1000);
@@ -133,7 +133,7 @@ describe('inbox replay on resume', () => {
     const node = await startNode({}, { store });
     const bob = await openRaw(node, 'bob');
     // Alice's connection drops: she is within her grace, so DMs to her are still taken.
-    (await openRaw(node, 'alice', 'c-alice')).socket.destroy();
+    (await openRaw(node, 'alice', 'c-alice')).destroy();
     await waitFor(() => node.chat.sessionCount === 1, 'the node to notice');
 
     store.mode = 'visible';

@@ -95,7 +95,7 @@ describe('slow consumer', () => {
     await reader.client.join('flood');
     const slow = await openRaw(node, 'slow');
     await rawJoin(slow, 'flood');
-    slow.socket.pause();
+    slow.pause();
 
     // Batches well under the limit, each read by the healthy reader before the next, so
     // only the paused socket's backlog grows: first the kernel buffers fill, then the node's.
@@ -115,7 +115,7 @@ describe('slow consumer', () => {
     expect(await reader.client.who('flood')).toHaveLength(2);
 
     // Once the slow client reads again it drains what was sent and finds the connection closed.
-    slow.socket.resume();
+    slow.resume();
     await slow.waitForClose();
     // What it did get is a gap-free prefix of the room, and at most the error naming why.
     const got = framesOf(slow, 'message').map((m) => m.seq);
@@ -196,13 +196,13 @@ describe('connection limits', () => {
     expect(held.every((raw) => !raw.isClosed)).toBe(true);
 
     // A closed connection frees its slot.
-    held[0]?.socket.destroy();
+    held[0]?.destroy();
     await waitFor(async () => {
       const again = await openFrom(node, '127.0.0.2');
       again.sendFrame({ type: 'ping', nonce: 1 });
       await waitFor(() => again.frames.length > 0 || again.isClosed, 'an answer');
       const isAdmitted = again.frames.some((f) => f.type === 'pong');
-      again.socket.destroy();
+      again.destroy();
       return isAdmitted;
     }, 'a connection from 127.0.0.2 to be admitted again');
   });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createServer as createTlsServer, connect as tlsConnect } from 'node:tls';
-import { encodeFrame, PROTOCOL_VERSION } from '@meshchat/protocol';
+import { encodeFrame, PROTOCOL_VERSION, WEBSOCKET_PATH } from '@meshchat/protocol';
 import { describe, expect, it } from 'vitest';
 import {
   type CertFiles,
@@ -47,6 +47,13 @@ describe('TLS', () => {
     await expectChatCarriesOn(alice, bob);
     expect(alice.client.knownServers).toEqual(expect.arrayContaining([tlsAddress(n1), tlsAddress(n2)]));
     expect(alice.client.knownServers.every((s) => s.startsWith('tls://'))).toBe(true);
+
+    // Browsers reach the same listener over wss://, and are told wss:// addresses.
+    const browser = await RawConnection.openWebSocket(`wss://${n2.httpAddress}${WEBSOCKET_PATH}`, { ca: certs.caPem });
+    browser.sendFrame({ type: 'hello', version: PROTOCOL_VERSION, nick: 'wendy', clientId: 'c-wendy' });
+    const welcome = await browser.waitForFrame('welcome');
+    expect(welcome.servers.length).toBe(2);
+    expect(welcome.servers.every((s) => s.startsWith('wss://'))).toBe(true);
 
     const health = await httpGet(`https://${n1.httpAddress}/healthz`, { ca: certs.caPem });
     expect(health.status).toBe(200);

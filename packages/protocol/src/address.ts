@@ -1,3 +1,5 @@
+import { WEBSOCKET_PATH } from './constants.js';
+
 /**
  * Parses a "host:port" address as nodes advertise them (welcome.servers, peer
  * addresses); an IPv6 host may be bracketed ("[::1]:7001"). Throws on anything else.
@@ -27,4 +29,18 @@ export function parseServerAddress(address: string): { host: string; port: numbe
 /** The address clients are told to use for a node: "tls://host:port" when it speaks TLS. */
 export function serverAddress(hostPort: string, isTls: boolean): string {
   return isTls ? `${TLS_SCHEME}${hostPort}` : hostPort;
+}
+
+/**
+ * How a client reaches nodes: TCP to the client port, or WebSocket on the HTTP port
+ * (browsers). A node lists the cluster's addresses in the form of the session's own.
+ */
+export type ClientTransport = 'tcp' | 'websocket';
+
+/**
+ * The WebSocket endpoint of the node whose HTTP listener is at `httpAddress` (host:port):
+ * wss:// when that listener speaks TLS.
+ */
+export function webSocketUrl(httpAddress: string, isTls = false): string {
+  return `${isTls ? 'wss' : 'ws'}://${httpAddress}${WEBSOCKET_PATH}`;
 }

@@ -10,13 +10,33 @@ import type { ChatMessage } from './schemas/common.js';
 // decodePayload accepts nothing but a plain map and the schemas check the rest.
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false, int64AsType: 'number' });
 
+// The codec runs in Node and in browsers (the web client bundles it), so it speaks
+// Uint8Array. In Node it allocates Buffers (a Uint8Array) from Node's pool: every
+// message is encoded on its way through, and a zero-filled allocation costs more.
+const allocBytes: (size: number) => Uint8Array =
+  typeof Buffer === 'function' ? (size) => Buffer.allocUnsafe(size) : (size) => new Uint8Array(size);
+
 /** Encodes one frame: a 4-byte big-endian payload length, then one msgpack map. */
-export function encodeFrame(frame: object): Buffer {
+export function encodeFrame(frame: object): Uint8Array {
   const payload = packr.pack(frame);
-  const out = Buffer.allocUnsafe(LENGTH_PREFIX_BYTES + payload.length);
-  out.writeUInt32BE(payload.length, 0);
-  payload.copy(out, LENGTH_PREFIX_BYTES);
+  const out = allocBytes(LENGTH_PREFIX_BYTES + payload.length);
+  writeLength(out, payload.length);
+  out.set(payload, LENGTH_PREFIX_BYTES);
   return out;
+}
+
+function writeLength(out: Uint8Array, length: number): void {
+  out[0] = length >>> 24;
+  out[1] = (length >>> 16) & 0xff;
+  out[2] = (length >>> 8) & 0xff;
+  out[3] = length & 0xff;
+}
+
+function readLength(bytes: Uint8Array, offset: number): number {
+  return (
+    (bytes[offset] as number) * 0x1000000 +
+    (((bytes[offset + 1] as number) << 16) | ((bytes[offset + 2] as number) << 8) | (bytes[offset + 3] as number))
+  );
 }
 
 /**
@@ -68,9 +88,9 @@ export interface FrameDecoderOptions {
  */
 export class FrameDecoder<S extends FrameSchemas> {
   private maxFrameBytes: number;
-  private readonly header = Buffer.alloc(LENGTH_PREFIX_BYTES);
+  private readonly header = new Uint8Array(LENGTH_PREFIX_BYTES);
   private headerFilled = 0;
-  private body: Buffer | undefined;
+  private body: Uint8Array | undefined;
   private bodyFilled = 0;
   private failure: ProtocolError | undefined;
 
@@ -108,14 +128,13 @@ export class FrameDecoder<S extends FrameSchemas> {
    * with the chunk). Returns the error that failed the stream, if any. Errors thrown
    * by `onFrame` are the caller's and propagate unchanged.
    */
-  pushEach(chunk: Uint8Array, onFrame: (frame: FrameOf<S>, raw: Buffer) => void): ProtocolError | undefined {
+  pushEach(chunk: Uint8Array, onFrame: (frame: FrameOf<S>, raw: Uint8Array) => void): ProtocolError | undefined {
     if (this.failure) return this.failure;
-    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     let offset = 0;
-    while (offset < buf.length) {
-      let decoded: { frame: FrameOf<S>; raw: Buffer } | undefined;
+    while (offset < chunk.length) {
+      let decoded: { frame: FrameOf<S>; raw: Uint8Array } | undefined;
       try {
-        [decoded, offset] = this.nextFrame(buf, offset);
+        [decoded, offset] = this.nextFrame(chunk, offset);
       } catch (err) {
         this.failure = err instanceof ProtocolError ? err : new ProtocolError('MALFORMED', String(err), { cause: err });
         this.headerFilled = 0;
@@ -129,13 +148,13 @@ export class FrameDecoder<S extends FrameSchemas> {
   }
 
   // Reads from `offset` until one frame is complete or the chunk is used up.
-  private nextFrame(buf: Buffer, start: number): [{ frame: FrameOf<S>; raw: Buffer } | undefined, number] {
+  private nextFrame(buf: Uint8Array, start: number): [{ frame: FrameOf<S>; raw: Uint8Array } | undefined, number] {
     let offset = start;
     while (offset < buf.length) {
       if (this.body) {
         const body = this.body;
         const take = Math.min(body.length - this.bodyFilled, buf.length - offset);
-        buf.copy(body, this.bodyFilled, offset, offset + take);
+        body.set(buf.subarray(offset, offset + take), this.bodyFilled);
         this.bodyFilled += take;
         offset += take;
         if (this.bodyFilled < body.length) continue;
@@ -144,7 +163,7 @@ export class FrameDecoder<S extends FrameSchemas> {
         return [{ frame: this.decodePayload(body.subarray(LENGTH_PREFIX_BYTES)), raw: body }, offset];
       }
       if (this.headerFilled === 0 && buf.length - offset >= LENGTH_PREFIX_BYTES) {
-        const length = this.checkLength(buf.readUInt32BE(offset));
+        const length = this.checkLength(readLength(buf, offset));
         const end = offset + LENGTH_PREFIX_BYTES + length;
         if (end <= buf.length) {
           const raw = buf.subarray(offset, end);
@@ -155,12 +174,12 @@ export class FrameDecoder<S extends FrameSchemas> {
         continue;
       }
       const take = Math.min(LENGTH_PREFIX_BYTES - this.headerFilled, buf.length - offset);
-      buf.copy(this.header, this.headerFilled, offset, offset + take);
+      this.header.set(buf.subarray(offset, offset + take), this.headerFilled);
       this.headerFilled += take;
       offset += take;
       if (this.headerFilled === LENGTH_PREFIX_BYTES) {
         this.headerFilled = 0;
-        this.startBody(this.checkLength(this.header.readUInt32BE(0)));
+        this.startBody(this.checkLength(readLength(this.header, 0)));
       }
     }
     return [undefined, offset];
@@ -179,12 +198,12 @@ export class FrameDecoder<S extends FrameSchemas> {
 
   // The frame in progress is kept whole, prefix included, so it can be passed on as is.
   private startBody(length: number): void {
-    this.body = Buffer.allocUnsafe(LENGTH_PREFIX_BYTES + length);
-    this.body.writeUInt32BE(length, 0);
+    this.body = allocBytes(LENGTH_PREFIX_BYTES + length);
+    writeLength(this.body, length);
     this.bodyFilled = LENGTH_PREFIX_BYTES;
   }
 
-  private decodePayload(payload: Buffer): FrameOf<S> {
+  private decodePayload(payload: Uint8Array): FrameOf<S> {
     let value: unknown;
     try {
       value = packr.unpack(payload);

@@ -7,6 +7,10 @@ export const PROTOCOL_VERSION = 2;
 // A frame starts with its payload length as an unsigned 32-bit big-endian integer.
 export const LENGTH_PREFIX_BYTES = 4;
 
+// Where a node's HTTP listener takes WebSocket connections: the same frames as on its
+// client port, for browsers (docs/protocol.md "WebSocket").
+export const WEBSOCKET_PATH = '/ws';
+
 // Upper bound on one frame's payload when the caller does not give one. Chat frames
 // are small; 1 MiB leaves room for history replies without letting a peer make us
 // buffer arbitrarily much before we can reject it.

@@ -214,7 +214,7 @@ describe('round trip', () => {
         (_, frame) => {
           expect(schemas[frame.type as keyof typeof schemas].parse(frame)).toEqual(frame);
           const bytes = encodeFrame(frame);
-          expect(bytes.readUInt32BE(0)).toBe(bytes.length - LENGTH_PREFIX_BYTES);
+          expect(Buffer.from(bytes).readUInt32BE(0)).toBe(bytes.length - LENGTH_PREFIX_BYTES);
           const decoder = new FrameDecoder(schemas);
           const result = decoder.push(bytes);
           expect(result.error).toBeUndefined();

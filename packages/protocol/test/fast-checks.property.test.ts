@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { fastCheckFor } from '../src/fast-checks.js';
-import { MAX_ID_LENGTH, MAX_NAME_LENGTH, MessageFrame, SendFrame } from '../src/index.js';
+import { MAX_ID_LENGTH, MAX_NAME_LENGTH, MessageFrame, SendFrame, SyncBatchFrame } from '../src/index.js';
 
 const runs = { seed: 0x66617374, numRuns: 2000 };
 
@@ -64,6 +64,15 @@ const messages = nearly({
   sentAt: goodInt,
 });
 
+// Batches of such messages (without `type`), with floors, now and then a bad element.
+const batchMessages = messages.map(({ type: _, ...message }) => message);
+const floors = nearly({ room: goodString, origin: goodString, seq: goodInt });
+const batches = nearly({
+  type: fc.constantFrom('sync_batch', 'sync_batch', 'sync_batch', 'message'),
+  floors: fc.array(floors, { maxLength: 2 }),
+  messages: fc.array(batchMessages, { maxLength: 2 }),
+});
+
 function holdsToSchema(schema: z.ZodType, frames: fc.Arbitrary<Record<string, unknown>>): void {
   const check = fastCheckFor(schema);
   if (!check) throw new Error('no fast check for this schema');
@@ -87,4 +96,6 @@ describe('fast checks of the hot frames', () => {
   it('accept only send frames the SendFrame schema accepts as they are', () => holdsToSchema(SendFrame, sends));
   it('accept only message frames the MessageFrame schema accepts as they are', () =>
     holdsToSchema(MessageFrame, messages));
+  it('accept only sync_batch frames the SyncBatchFrame schema accepts as they are', () =>
+    holdsToSchema(SyncBatchFrame, batches));
 });

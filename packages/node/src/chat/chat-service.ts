@@ -2,6 +2,7 @@ import {
   type ChatMessage,
   type ClientFrame,
   type ClientFrameOf,
+  type ClientTransport,
   type ErrorCode,
   encodeFrame,
   type MessageId,
@@ -35,7 +36,7 @@ export type PresenceSnapshot = PeerFrameOf<'presence_snapshot'>;
 /** What the chat layer needs from the rest of the cluster. */
 export interface ClusterPort {
   /** Relays a committed local message to every peer; `encoded` is its message frame. */
-  publish(message: ChatMessage, encoded: Buffer): void;
+  publish(message: ChatMessage, encoded: Uint8Array): void;
   /** Tells every peer about a change to this node's sessions. */
   presenceChanged(delta: PresenceDelta): void;
   /** Resolves once enough peers hold this node's (room, seq): the write quorum. */
@@ -44,8 +45,12 @@ export interface ClusterPort {
   isDead(nodeId: string): boolean;
   /** Whether this node is part of a cluster: it has seeds or has met another node. */
   hasPeers(): boolean;
-  /** Client addresses of the cluster's live nodes, handed to clients for failover. */
-  clientAddresses(): string[];
+  /**
+   * Addresses of the cluster's live nodes for clients of one transport, this node's
+   * first, handed to clients for failover: TCP client addresses ("host:port"), or
+   * WebSocket endpoints ("ws://host:httpPort/ws").
+   */
+  clientAddresses(transport: ClientTransport): string[];
 }
 
 /** Runs `task` once after `ms`; the function returned cancels it. */
@@ -82,6 +87,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 type Ref = { reqId?: number; clientMsgId?: string };
 
+const CLIENT_TRANSPORTS: readonly ClientTransport[] = ['tcp', 'websocket'];
+
 /**
  * The chat rooms of one node: sessions, rooms, presence and messages. It takes frames
  * and gives frames through ClientLink and ClusterPort, so it runs the same behind real
@@ -97,8 +104,8 @@ export class ChatService {
   readonly directory: PresenceDirectory;
   // Who is in which room as this node's clients are told, with the grace for resumes.
   private readonly view: PresenceView;
-  // The client addresses last told to clients, to push only a change.
-  private toldServers = '';
+  // The client addresses last told to clients of each transport, to push only a change.
+  private readonly toldServers = new Map<ClientTransport, string>();
   // This node's presence version (see PresenceVersion): start time, then one per change.
   private readonly presenceEpoch: number;
   private presenceVersion = 0;
@@ -188,7 +195,7 @@ export class ChatService {
    * A message stored here after it came from a peer: deliver it to local clients,
    * with the frame as the peer sent it when there is one (no second encoding).
    */
-  deliverReplicated(message: ChatMessage, encoded?: Buffer): void {
+  deliverReplicated(message: ChatMessage, encoded?: Uint8Array): void {
     this.intake.observe(message);
     this.metrics.delivered(this.local.deliver(message, encoded));
   }
@@ -290,12 +297,16 @@ export class ChatService {
    * is told, so its failover list holds nodes that joined after it connected.
    */
   clusterChanged(): void {
-    const servers = this.deps.cluster.clientAddresses();
-    const told = [...servers].sort().join(' ');
-    if (told === this.toldServers) return;
-    this.toldServers = told;
-    const bytes = encodeFrame({ type: 'servers', servers });
-    for (const session of this.sessions) if (session.isReady) session.link.sendEncoded(bytes);
+    for (const transport of CLIENT_TRANSPORTS) {
+      const servers = this.deps.cluster.clientAddresses(transport);
+      const told = [...servers].sort().join(' ');
+      if (told === (this.toldServers.get(transport) ?? '')) continue;
+      this.toldServers.set(transport, told);
+      const bytes = encodeFrame({ type: 'servers', servers });
+      for (const session of this.sessions) {
+        if (session.isReady && session.link.transport === transport) session.link.sendEncoded(bytes);
+      }
+    }
   }
 
   /**
@@ -454,7 +465,7 @@ export class ChatService {
       nodeId: this.deps.nodeId,
       sessionId: session.sessionId,
       ...identity,
-      servers: this.deps.cluster.clientAddresses(),
+      servers: this.deps.cluster.clientAddresses(session.link.transport),
       inbox: inboxVector,
       limits: { maxMessageLength, idleTimeoutMs },
     });

@@ -1,13 +1,15 @@
-import type { Member, ServerFrame } from '@meshchat/protocol';
+import type { ClientTransport, Member, ServerFrame } from '@meshchat/protocol';
 import type { InboxPosition } from './inbox-position.js';
 import type { TokenBucket } from './token-bucket.js';
 
 /** What the chat layer needs from a client connection; sockets stay in transport. */
 export interface ClientLink {
+  /** TCP or WebSocket: the cluster's addresses are told in this form. */
+  readonly transport: ClientTransport;
   readonly remoteAddress: string;
   send(frame: ServerFrame): void;
   /** Bytes encoded once and shared by every recipient of a fan-out. */
-  sendEncoded(bytes: Buffer): void;
+  sendEncoded(bytes: Uint8Array): void;
   /** Sends the frame (usually a fatal error) and closes the connection. */
   closeWith(frame?: ServerFrame): void;
 }

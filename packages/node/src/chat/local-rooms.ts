@@ -72,7 +72,7 @@ export class LocalRooms {
    * Delivers a stored message, accepted here or replicated from a peer; returns to how
    * many sessions.
    */
-  deliver(message: ChatMessage, encoded?: Buffer): number {
+  deliver(message: ChatMessage, encoded?: Uint8Array): number {
     const recipient = inboxOwner(message.room);
     if (recipient === undefined) {
       const members = this.members(message.room);

@@ -14,7 +14,7 @@ export interface MessageIntakeDeps {
   store: MessageStore;
   now: () => number;
   /** A message accepted here is committed: deliver it and relay it, with one encoding. */
-  onCommitted: (message: ChatMessage, encoded: Buffer) => void;
+  onCommitted: (message: ChatMessage, encoded: Uint8Array) => void;
   /** Messages wait until this node knows the origin id it may write under (OriginRecovery). */
   gate: OriginGate;
   /** Resolves once enough peers hold this node's (room, seq): the write quorum. */

@@ -8,7 +8,7 @@ import { type PeerHello, PeerLink, type PeerLinkIdentity } from './peer-link.js'
 export interface MeshHandlers {
   onLinkUp(nodeId: string, hello: PeerHello): void;
   onLinkDown(nodeId: string): void;
-  onFrame(nodeId: string, frame: PeerFrame, raw: Buffer): void;
+  onFrame(nodeId: string, frame: PeerFrame, raw: Uint8Array): void;
 }
 
 export interface MeshDeps {
@@ -75,7 +75,7 @@ export class Mesh {
     return true;
   }
 
-  sendEncoded(nodeId: string, bytes: Buffer): boolean {
+  sendEncoded(nodeId: string, bytes: Uint8Array): boolean {
     const link = this.links.get(nodeId);
     if (!link) return false;
     link.sendEncoded(bytes);
@@ -83,7 +83,7 @@ export class Mesh {
   }
 
   /** The same bytes to every linked peer: encode once, write many. */
-  broadcastEncoded(bytes: Buffer): void {
+  broadcastEncoded(bytes: Uint8Array): void {
     for (const link of this.links.values()) link.sendEncoded(bytes);
   }
 
@@ -174,7 +174,7 @@ export class Mesh {
         }
         this.register(link);
       },
-      onFrame: (link: PeerLink, frame: PeerFrame, raw: Buffer) => {
+      onFrame: (link: PeerLink, frame: PeerFrame, raw: Uint8Array) => {
         if (this.links.get(link.nodeId as string) === link)
           this.deps.handlers.onFrame(link.nodeId as string, frame, raw);
       },

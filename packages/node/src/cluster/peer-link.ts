@@ -15,6 +15,7 @@ import {
   PEER_MAX_OUTBOUND_BYTES,
 } from '../constants.js';
 import { FrameConnection } from '../transport/frame-connection.js';
+import { SocketChannel } from '../transport/socket-channel.js';
 import { computeProof, createNonce, isValidProof } from './handshake-proof.js';
 
 export type PeerHello = PeerFrameOf<'peer_hello'>;
@@ -29,7 +30,7 @@ export interface PeerLinkHandlers {
   /** Both proofs checked: the link may carry cluster traffic. */
   onEstablished(link: PeerLink): void;
   /** `raw`: the frame as received (see FrameDecoder.pushEach). */
-  onFrame(link: PeerLink, frame: PeerFrame, raw: Buffer): void;
+  onFrame(link: PeerLink, frame: PeerFrame, raw: Uint8Array): void;
   /** Called once for every link, established or not. */
   onClosed(link: PeerLink, wasEstablished: boolean): void;
 }
@@ -61,7 +62,7 @@ export class PeerLink {
     private readonly log: Logger,
   ) {
     this.connection = new FrameConnection(
-      socket,
+      new SocketChannel(socket),
       peerFrameSchemas,
       // Until the peer proves it knows the secret, it may send only small frames.
       { maxFrameBytes: PEER_HANDSHAKE_MAX_FRAME_BYTES, maxOutboundBytes: PEER_MAX_OUTBOUND_BYTES },
@@ -100,7 +101,7 @@ export class PeerLink {
     this.connection.send(frame);
   }
 
-  sendEncoded(bytes: Buffer): void {
+  sendEncoded(bytes: Uint8Array): void {
     this.connection.sendEncoded(bytes);
   }
 
@@ -119,7 +120,7 @@ export class PeerLink {
     this.onClose();
   }
 
-  private onFrame(frame: PeerFrame, raw: Buffer): void {
+  private onFrame(frame: PeerFrame, raw: Uint8Array): void {
     if (this.state === 'established') {
       if (frame.type === 'peer_hello' || frame.type === 'peer_auth') {
         this.refuse('UNEXPECTED_FRAME', `${frame.type} after the handshake`);

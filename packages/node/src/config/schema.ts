@@ -121,6 +121,9 @@ export const NodeConfig = z.strictObject({
   peerPort: Port,
   httpPort: Port,
   dataDir: z.string().min(1),
+  // The web client's files, served on httpPort; the @meshchat/web build of this
+  // install (packages/web/dist) when not given.
+  webRoot: z.string().min(1).optional(),
   // lmdb keeps history on disk under dataDir; memory keeps nothing across restarts
   // (for tests and throwaway nodes).
   store: z.enum(['lmdb', 'memory']).default('lmdb'),

@@ -8,7 +8,7 @@ export interface ReplicatorDeps {
   store: MessageStore;
   /** Hands a newly stored message from elsewhere to local clients. */
   /** `encoded`: the message frame as a peer sent it, when there is one. */
-  deliver: (message: ChatMessage, encoded: Buffer | undefined) => void;
+  deliver: (message: ChatMessage, encoded: Uint8Array | undefined) => void;
   /** A message from `from` is committed here (an alias too): tell the origin (StoredAcks). */
   onStored: (from: string, message: ChatMessage) => void;
   /** Asks a peer for what we miss (anti-entropy), after a gap was seen on its link. */
@@ -19,7 +19,7 @@ export interface ReplicatorDeps {
 interface Held {
   from: string;
   message: ChatMessage;
-  encoded: Buffer | undefined;
+  encoded: Uint8Array | undefined;
 }
 
 const streamKey = (room: string, origin: string) => `${room}\u0000${origin}`;
@@ -46,7 +46,7 @@ export class Replicator {
   }
 
   /** `encoded`: the message frame as received, passed on to local clients as is. */
-  receive(from: string, message: ChatMessage, encoded?: Buffer): void {
+  receive(from: string, message: ChatMessage, encoded?: Uint8Array): void {
     const key = streamKey(message.room, message.origin);
     // Messages of our own origin come back only after a restart that lost them; the
     // store also advances on our own commits, which `expected` does not see.
@@ -95,7 +95,7 @@ export class Replicator {
     this.drain(key);
   }
 
-  private accept(from: string, key: string, message: ChatMessage, encoded: Buffer | undefined): void {
+  private accept(from: string, key: string, message: ChatMessage, encoded: Uint8Array | undefined): void {
     this.expected.set(key, message.seq + 1);
     const known = this.deps.store.findByClientMsgId(message.from.clientId, message.clientMsgId);
     const isAlias = known !== undefined && !isSameId(known, message);

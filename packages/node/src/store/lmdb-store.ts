@@ -37,7 +37,7 @@ type HistoryKey = [room: string, hlc: number, origin: string, seq: number];
 
 interface PendingAppend {
   message: ChatMessage;
-  encoded: Buffer;
+  encoded: Uint8Array;
   isAlias: boolean;
 }
 
@@ -64,7 +64,7 @@ export interface LmdbStoreOptions {
  */
 export class LmdbStore implements MessageStore {
   private readonly root: RootDatabase;
-  private readonly messages: Database<Buffer, MessageKey>;
+  private readonly messages: Database<Uint8Array, MessageKey>;
   private readonly history: Database<number, HistoryKey>;
   private readonly aliases: Database<number, MessageKey>;
   private readonly vectorsDb: Database<number, [string, string]>;
@@ -417,7 +417,7 @@ function mergeByHlc(streams: Iterator<ChatMessage>[], limit: number): ChatMessag
 
 // Format 2 keeps the frame, whose length prefix starts with a 0 byte (frames are far
 // below 16 MiB); format 1 kept a msgpack map, which never starts with 0.
-function readMessage(value: Buffer): ChatMessage {
+function readMessage(value: Uint8Array): ChatMessage {
   const payload = value[0] === 0 ? value.subarray(LENGTH_PREFIX_BYTES) : value;
   const { type: _type, ...message } = unpackTrusted(payload) as ChatMessage & { type?: string };
   return message;

@@ -15,7 +15,7 @@ export interface AppendOptions {
   /** A second copy of a client message under another id: see MessageStore.append. */
   isAlias?: boolean;
   /** The message's frame as encoded for the wire, when the caller has it already. */
-  encoded?: Buffer;
+  encoded?: Uint8Array;
 }
 
 export interface HistoryPage {
