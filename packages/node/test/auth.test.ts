@@ -188,7 +188,30 @@ describe('client authentication (auth.required)', () => {
     await expect(connectClient(node.address, 'y')).rejects.toMatchObject({ code: 'AUTH_REQUIRED' });
   });
 
-  it('`pnpm token` mints a token from the config secret that a node with that config accepts', async () => {
+  it('a ChatClient given a token function reconnects with a fresh token when its session token expires, keeping its rooms', async () => {
+    const node = await startNode({ auth });
+    let minted = 0;
+    let token = await tokenFor('u-fresh', 'fresh', 2);
+    const fresh = await connectClient(node.address, 'fresh', {
+      token: () => {
+        minted++;
+        return token;
+      },
+    });
+    const bob = await connectClient(node.address, 'bob', { token: await tokenFor('u-bob', 'bob') });
+    await fresh.client.join('lobby');
+    await bob.client.join('lobby');
+    // The application's refresh, before the first token runs out.
+    token = await tokenFor('u-fresh', 'fresh', '1h');
+    const lost: string[] = [];
+    fresh.client.on('disconnected', (info) => lost.push(info.reason));
+    await waitFor(() => lost.length === 1 && fresh.client.isConnected && minted >= 2, 'a reconnect with a new token');
+    expect(lost[0]).toContain('TOKEN_EXPIRED');
+    await bob.client.send('lobby', 'after the refresh');
+    await waitFor(() => fresh.messages.some((m) => m.text === 'after the refresh'), 'the rejoined room to deliver');
+  });
+
+  it('`pnpm run token` mints a token from the config secret that a node with that config accepts', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'meshchat-token-'));
     onCleanup(() => rmSync(dir, { recursive: true, force: true }));
     const authConfig = { ...auth, issuer: 'meshchat-test', audience: 'chat' };
