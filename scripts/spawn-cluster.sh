@@ -294,11 +294,17 @@ cmd_start() {
 The cluster is up: clients on $(client_address node-a), $(client_address node-b), $(client_address node-c).
 
   connect a client   pnpm start:client $(client_hint) --nick alice      (and another: --nick bob)
+  web chat           $(web_url node-a)/   (any node's HTTP address serves it)
   cluster status     pnpm cluster:status $(status_hint node-b)   or   scripts/spawn-cluster.sh status
   faults             scripts/spawn-cluster.sh kill b | pause c | resume c | restart b
   logs               scripts/spawn-cluster.sh logs a
   stop               scripts/spawn-cluster.sh stop
 EOF
+}
+
+# The page a browser opens (with TLS, the development CA must be trusted by the browser).
+web_url() {
+  if is_tls; then echo "https://$(http_address "$1")"; else echo "http://$(http_address "$1")"; fi
 }
 
 # The flags a client needs for this cluster: TLS addresses and the CA.

@@ -2,6 +2,7 @@ import { randomId } from '@meshchat/client/browser';
 
 const NICK_KEY = 'meshchat.nick';
 const CLIENT_ID_KEY = 'meshchat.clientId';
+const TOKEN_KEY = 'meshchat.token';
 
 // The node's nick rule (packages/node/src/constants.ts NICK_PATTERN), checked here so
 // a typo is caught before connecting; the node still decides.
@@ -14,6 +15,19 @@ export function rememberedNick(): string {
 
 export function rememberNick(nick: string): void {
   localStorage.setItem(NICK_KEY, nick);
+}
+
+/**
+ * The sign-in token last accepted in this tab: a bearer secret, so kept for the tab's
+ * life only (sessionStorage), never across browser restarts.
+ */
+export function rememberedToken(): string | undefined {
+  return sessionStorage.getItem(TOKEN_KEY) ?? undefined;
+}
+
+export function rememberToken(token: string | undefined): void {
+  if (token === undefined) sessionStorage.removeItem(TOKEN_KEY);
+  else sessionStorage.setItem(TOKEN_KEY, token);
 }
 
 /**

@@ -2,6 +2,8 @@
 // playwright-core, against real node processes. Two pages and a terminal client chat;
 // the node the pages are on is killed; the pages move to another node, say so, and
 // show every message once. Screenshots go to .artifacts/web/.
+
+import { mintToken } from '@meshchat/node';
 import { describe, expect, it } from 'vitest';
 import {
   connectClient,
@@ -154,5 +156,39 @@ describe.skipIf(!hasChromium)(title, () => {
     await waitFor(() => carol.directs.some((d) => d.text === 'hi carol'), 'carol to get the reply');
     await alice.waitForTexts(['psst alice', 'hi carol']);
     expectEachOnce(await alice.lines(), ['psst alice', 'hi carol'], 'alice in the DM');
+  });
+  it('asks for a sign-in token when the cluster requires one, and chats as the user the token names', async () => {
+    const secret = 'browser-test-secret-0123456789-abcdefgh';
+    const node = await startNode({ auth: { required: true, hs256Secret: secret } });
+    const token = await mintToken({ userId: 'u-dana', nick: 'dana', ttl: '1h', key: { hs256Secret: secret } });
+    const carolToken = await mintToken({ userId: 'u-carol', nick: 'carol', ttl: '1h', key: { hs256Secret: secret } });
+    const carol = await connectClient(node.address, 'carol', { token: carolToken });
+    await carol.client.join('general');
+
+    const browser = await launchChromium();
+    const context = await browser.newContext({ viewport: { width: 1200, height: 760 } });
+    const page = await context.newPage();
+    await page.goto(`http://${node.httpAddress}/#general`);
+    await page.fill('#nick-input', 'dana');
+    await page.press('#nick-input', 'Enter');
+    // Refused without a token: the prompt says so and shows the token field.
+    await page.waitForSelector('#token-input:visible');
+    expect(await page.textContent('#nick-problem')).toContain('requires sign-in');
+    await page.fill('#token-input', 'not-a-token');
+    await page.press('#token-input', 'Enter');
+    await waitFor(
+      async () => /token is not acceptable/i.test((await page.textContent('#nick-problem')) ?? ''),
+      'the bad token refused',
+    );
+    await page.fill('#token-input', token);
+    await page.press('#token-input', 'Enter');
+    await page.waitForSelector('#connection[data-state="connected"]');
+
+    const dana = new ChatPage(page, 'dana');
+    await dana.say('hello from the browser');
+    await waitFor(() => carol.messages.some((m) => m.text === 'hello from the browser'), 'carol to get it');
+    const shown = carol.messages.find((m) => m.text === 'hello from the browser');
+    expect(shown?.from).toEqual({ clientId: 'u-dana', nick: 'dana' });
+    await dana.screenshot('3-signed-in');
   });
 });

@@ -43,7 +43,7 @@ export interface ShownLine {
 
 /** A page of the chat, opened on a node's HTTP address and signed in with a nick. */
 export class ChatPage {
-  private constructor(
+  constructor(
     readonly page: Page,
     readonly nick: string,
   ) {}

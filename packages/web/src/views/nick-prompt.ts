@@ -1,39 +1,65 @@
 import { NICK_PATTERN } from '../identity.js';
 
-/** The first screen: asks for a nick, and again with the reason when it was refused. */
-export class NickPrompt {
-  constructor(
-    private readonly overlay: HTMLElement,
-    private readonly form: HTMLFormElement,
-    private readonly input: HTMLInputElement,
-    private readonly problem: HTMLElement,
-  ) {}
+/** What the first screen asks for: a nick, and a token when the cluster wants one. */
+export interface SignIn {
+  nick: string;
+  token: string | undefined;
+}
 
-  ask(suggestion: string, problem?: string): Promise<string> {
-    this.overlay.hidden = false;
-    this.input.value = suggestion;
-    this.problem.textContent = problem ?? '';
-    this.input.disabled = false;
-    this.input.focus();
-    this.input.select();
+export interface NickPromptElements {
+  overlay: HTMLElement;
+  form: HTMLFormElement;
+  nick: HTMLInputElement;
+  token: HTMLInputElement;
+  /** Elements shown only with the token field (its label and input). */
+  tokenField: HTMLElement[];
+  problem: HTMLElement;
+}
+
+/**
+ * The first screen: asks for a nick, and again with the reason when it was refused.
+ * When the cluster requires sign-in, it also asks for a token (with a token the node
+ * takes the user's id and nick from it; the nick typed only names this page until then).
+ */
+export class NickPrompt {
+  constructor(private readonly el: NickPromptElements) {}
+
+  ask(suggestion: SignIn, { problem, wantsToken }: { problem?: string; wantsToken: boolean }): Promise<SignIn> {
+    const { overlay, form, nick, token } = this.el;
+    overlay.hidden = false;
+    nick.value = suggestion.nick;
+    token.value = suggestion.token ?? '';
+    for (const element of this.el.tokenField) element.hidden = !wantsToken;
+    this.el.problem.textContent = problem ?? '';
+    nick.disabled = false;
+    token.disabled = false;
+    const first = wantsToken && nick.value !== '' ? token : nick;
+    first.focus();
+    first.select();
     return new Promise((resolve) => {
       const onSubmit = (event: SubmitEvent) => {
         event.preventDefault();
-        const nick = this.input.value.trim();
-        if (!NICK_PATTERN.test(nick)) {
-          this.problem.textContent = 'a nick is 1-32 letters, digits or _-[]{}^`| and starts with a letter';
+        const chosen = nick.value.trim();
+        const typedToken = token.value.trim();
+        if (!NICK_PATTERN.test(chosen)) {
+          this.el.problem.textContent = 'a nick is 1-32 letters, digits or _-[]{}^`| and starts with a letter';
           return;
         }
-        this.form.removeEventListener('submit', onSubmit);
-        this.input.disabled = true;
-        this.problem.textContent = 'connecting…';
-        resolve(nick);
+        if (wantsToken && typedToken === '') {
+          this.el.problem.textContent = 'this cluster requires sign-in: paste the token you were given';
+          return;
+        }
+        form.removeEventListener('submit', onSubmit);
+        nick.disabled = true;
+        token.disabled = true;
+        this.el.problem.textContent = 'connecting…';
+        resolve({ nick: chosen, token: wantsToken ? typedToken : undefined });
       };
-      this.form.addEventListener('submit', onSubmit);
+      form.addEventListener('submit', onSubmit);
     });
   }
 
   hide(): void {
-    this.overlay.hidden = true;
+    this.el.overlay.hidden = true;
   }
 }
