@@ -193,7 +193,7 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
       if (member.state === 'dead' && previous !== 'dead') {
         metrics.peerDeclaredDead();
         mesh.disconnectDead(member.nodeId);
-        chat.nodeDied(member.nodeId);
+        chat.presence.nodeDied(member.nodeId);
         antiEntropy.forget(member.nodeId);
       }
       chat.clusterChanged();
@@ -217,7 +217,7 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
       onLinkUp: (nodeId, hello) => {
         readiness.linkedToPeer();
         membership.onLinkUp(hello);
-        mesh.send(nodeId, chat.presenceSnapshot());
+        mesh.send(nodeId, chat.presence.snapshot());
         antiEntropy.start(nodeId);
       },
       onLinkDown: (nodeId) => {
@@ -235,8 +235,8 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
   const antiEntropy: AntiEntropy = new AntiEntropy({
     store,
     presence: {
-      versions: () => chat.presenceVersions(),
-      reconcile: (nodeId, theirs) => chat.reconcilePresence(nodeId, theirs, (frame) => mesh.send(nodeId, frame)),
+      versions: () => chat.presence.versions(),
+      reconcile: (nodeId, theirs) => chat.presence.reconcile(nodeId, theirs, (frame) => mesh.send(nodeId, frame)),
     },
     send: (nodeId, frame) => mesh.send(nodeId, frame),
     isLinked: (nodeId) => mesh.isLinked(nodeId),
@@ -346,10 +346,10 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
         metrics.caughtUp(frame.messages.length);
         return replicator.receiveBatch(nodeId, frame);
       case 'presence_snapshot':
-        return chat.directory.applySnapshot(nodeId, frame);
+        return chat.presence.directory.applySnapshot(nodeId, frame);
       case 'presence_delta':
         // A delta that does not follow what we hold means we missed one: resync.
-        if (!chat.directory.applyDelta(nodeId, frame)) antiEntropy.start(nodeId);
+        if (!chat.presence.directory.applyDelta(nodeId, frame)) antiEntropy.start(nodeId);
         return;
       case 'peer_hello':
       case 'peer_auth':
@@ -364,7 +364,7 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
       cluster: config.cluster,
       members: membership.view().map((m) => ({
         ...m,
-        clients: m.isSelf ? chat.sessionCount : chat.directory.clientCount(m.nodeId),
+        clients: m.isSelf ? chat.sessionCount : chat.presence.directory.clientCount(m.nodeId),
       })),
       rooms: roomVectors(store),
       replication: {

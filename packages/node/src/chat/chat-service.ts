@@ -6,9 +6,7 @@ import {
   type ErrorCode,
   encodeFrame,
   type MessageId,
-  type PeerFrameOf,
   PROTOCOL_VERSION,
-  type PresenceVersion,
   type ProtocolError,
   type ServerFrame,
 } from '@meshchat/protocol';
@@ -20,18 +18,17 @@ import type { MessageStore } from '../store/message-store.js';
 import { AwaitedRecipients } from './awaited-recipients.js';
 import { type ChatMetrics, noChatMetrics } from './chat-metrics.js';
 import { type ClientLink, ClientSession, type Identity } from './client-session.js';
+import { ClusterPresence, type LocalPresence, type PresenceDelta } from './cluster-presence.js';
 import { InboxPosition } from './inbox-position.js';
 import { directFrame, inboxRoom, LocalRooms } from './local-rooms.js';
 import { MessageIntake, type OriginGate } from './message-intake.js';
-import { isNewer, PresenceDirectory, type RemotePresenceChange } from './presence-directory.js';
+import type { RemotePresenceChange } from './presence-directory.js';
 import { localSource, PresenceView, peerSource } from './presence-view.js';
 import { advanceCursor, newestWithinBudget, oldestWithinBudget } from './reply-budget.js';
 import { checkNick, checkRoom, checkText, nickKey } from './rules.js';
 import { TokenBucket } from './token-bucket.js';
 
-export type PresenceDelta = Omit<PeerFrameOf<'presence_delta'>, 'type'>;
-type PresenceChange = Omit<PresenceDelta, 'epoch' | 'version'>;
-export type PresenceSnapshot = PeerFrameOf<'presence_snapshot'>;
+export type { PresenceDelta } from './cluster-presence.js';
 
 /** What the chat layer needs from the rest of the cluster. */
 export interface ClusterPort {
@@ -100,17 +97,12 @@ export class ChatService {
   private readonly byNick = new Map<string, Set<ClientSession>>();
   private readonly local = new LocalRooms();
   private readonly intake: MessageIntake;
-  /** Sessions on the other nodes, as they report them. */
-  readonly directory: PresenceDirectory;
+  /** This node's presence versions, the other nodes' presence, and their exchange. */
+  readonly presence: ClusterPresence;
   // Who is in which room as this node's clients are told, with the grace for resumes.
   private readonly view: PresenceView;
   // The client addresses last told to clients of each transport, to push only a change.
   private readonly toldServers = new Map<ClientTransport, string>();
-  // This node's presence version (see PresenceVersion): start time, then one per change.
-  private readonly presenceEpoch: number;
-  private presenceVersion = 0;
-  // Until then this node may not know every client that is failing over (AwaitedRecipients).
-  private presenceSettlesAt: number;
   private readonly awaited: AwaitedRecipients;
   private readonly metrics: ChatMetrics;
 
@@ -133,22 +125,16 @@ export class ChatService {
       announce: (room, event, member) => this.local.announce(room, event, member),
       setTimer: deps.setTimer,
     });
-    this.directory = new PresenceDirectory({
-      onChange: (change) => this.remotePresenceChanged(change),
+    this.presence = new ClusterPresence({
+      nodeId: deps.nodeId,
+      now: deps.now,
+      graceMs: deps.config.resumeGraceMs,
+      broadcast: (delta) => deps.cluster.presenceChanged(delta),
       isDead: (nodeId) => deps.cluster.isDead(nodeId),
+      onRemoteChange: (change) => this.remotePresenceChanged(change),
+      local: () => this.localPresence(),
     });
     this.awaited = new AwaitedRecipients({ find: (nick) => this.findRecipient(nick), setTimer: deps.setTimer });
-    this.presenceEpoch = deps.now();
-    this.presenceSettlesAt = this.presenceEpoch + deps.config.resumeGraceMs;
-  }
-
-  /**
-   * A peer was declared dead: its clients leave (held for a resume), and until they
-   * have had the grace to resume, a direct message to a nick not found here waits.
-   */
-  nodeDied(nodeId: string): void {
-    this.presenceSettlesAt = this.deps.now() + this.deps.config.resumeGraceMs;
-    this.directory.dropNode(nodeId);
   }
 
   /** Open client connections, whether or not they have said hello. */
@@ -200,41 +186,9 @@ export class ChatService {
     this.metrics.delivered(this.local.deliver(message, encoded));
   }
 
-  /** This node's presence version, for anti-entropy digests. */
-  get presenceVersionOfSelf(): { epoch: number; version: number } {
-    return { epoch: this.presenceEpoch, version: this.presenceVersion };
-  }
-
-  /** The presence versions held, per owner node, this one included (anti-entropy). */
-  presenceVersions(): Record<string, PresenceVersion> {
-    return { ...this.directory.versions(), [this.deps.nodeId]: this.presenceVersionOfSelf };
-  }
-
-  /**
-   * Sends a peer the presence snapshots we hold newer than its versions (our own or
-   * copies of others'), and says whether it holds any newer than ours.
-   */
-  reconcilePresence(
-    peer: string,
-    theirs: Record<string, PresenceVersion>,
-    send: (frame: PresenceSnapshot) => void,
-  ): boolean {
-    const mine = this.presenceVersions();
-    for (const [owner, version] of Object.entries(mine)) {
-      const theirVersion = theirs[owner];
-      if (owner === peer || (theirVersion && !isNewer(version, theirVersion))) continue;
-      const snapshot = owner === this.deps.nodeId ? this.presenceSnapshot() : this.directory.snapshotOf(owner);
-      if (snapshot) send(snapshot);
-    }
-    return Object.entries(theirs).some(([owner, version]) => {
-      const held = mine[owner];
-      return owner !== this.deps.nodeId && (!held || isNewer(version, held));
-    });
-  }
-
-  /** This node's sessions and their rooms, for a peer whose link came up or that is behind. */
-  presenceSnapshot(): PresenceSnapshot {
-    // One entry per client: the devices of one user are one client to peers.
+  // This node's clients and their rooms (the devices of one user are one client to
+  // peers), and those its view holds in their grace, for its presence snapshot.
+  private localPresence(): LocalPresence {
     const byClient = new Map<string, { clientId: string; nick: string; rooms: Set<string> }>();
     for (const s of this.sessions) {
       const identity = s.identity;
@@ -245,14 +199,7 @@ export class ChatService {
     }
     const sessions = [...byClient.values()].map((s) => ({ clientId: s.clientId, nick: s.nick, rooms: [...s.rooms] }));
     const departed = this.view.departed().map(({ member, rooms, graceLeftMs }) => ({ ...member, rooms, graceLeftMs }));
-    return {
-      type: 'presence_snapshot',
-      nodeId: this.deps.nodeId,
-      epoch: this.presenceEpoch,
-      version: this.presenceVersion,
-      sessions,
-      departed,
-    };
+    return { sessions, departed };
   }
 
   /** The byte stream broke (bad framing or schema): say why and close. */
@@ -287,7 +234,7 @@ export class ChatService {
     this.view.offline(localSource(session.sessionId), identity.clientId, { isGoodbye: session.hasSaidBye });
     // Peers see clients, not sessions: another device of this user still here keeps it
     // online, and only the rooms none of its sessions is in are left.
-    if (this.local.sessionsOf(identity.clientId).size === 0) this.presenceChanged({ event: 'offline', ...identity });
+    if (this.local.sessionsOf(identity.clientId).size === 0) this.presence.changed({ event: 'offline', ...identity });
     else for (const room of rooms) if (!this.isClientIn(identity.clientId, room)) this.announceLeft(identity, room);
     this.deps.log.info(session.describe(), 'client disconnected');
   }
@@ -456,7 +403,7 @@ export class ChatService {
     this.local.registerClient(session);
     this.view.online(localSource(session.sessionId), session.member(this.deps.nodeId));
     this.awaited.recheck();
-    if (this.local.sessionsOf(identity.clientId).size === 1) this.presenceChanged({ event: 'online', ...identity });
+    if (this.local.sessionsOf(identity.clientId).size === 1) this.presence.changed({ event: 'online', ...identity });
     this.deps.log.info(session.describe(), 'client connected');
     const { maxMessageLength, idleTimeoutMs } = this.deps.config.limits;
     session.link.send({
@@ -560,7 +507,7 @@ export class ChatService {
     // Announced before the session is in the room: it is not told of its own join.
     this.view.joined(localSource(session.sessionId), room, member);
     this.local.add(room, session);
-    if (!isClientIn) this.presenceChanged({ event: 'joined', clientId: member.clientId, nick: member.nick, room });
+    if (!isClientIn) this.presence.changed({ event: 'joined', clientId: member.clientId, nick: member.nick, room });
   }
 
   /** Whether a session of this client (another device, with auth) is in the room here. */
@@ -570,7 +517,7 @@ export class ChatService {
   }
 
   private announceLeft(identity: Identity, room: string): void {
-    this.presenceChanged({ event: 'left', clientId: identity.clientId, nick: identity.nick, room });
+    this.presence.changed({ event: 'left', clientId: identity.clientId, nick: identity.nick, room });
   }
 
   private leave(session: ClientSession, frame: ClientFrameOf<'leave'>): void {
@@ -605,7 +552,7 @@ export class ChatService {
     const recipient = this.findRecipient(frame.to);
     if (recipient) return this.acceptAndAck(session, inboxRoom(recipient.clientId), frame.text, clientMsgId);
     const noSuchUser = `no user "${frame.to}" is connected`;
-    const unsettledMs = Math.min(this.presenceSettlesAt - this.deps.now(), MAX_RECIPIENT_WAIT_MS);
+    const unsettledMs = Math.min(this.presence.unsettledMs(), MAX_RECIPIENT_WAIT_MS);
     if (unsettledMs <= 0 || !this.deps.cluster.hasPeers()) throw new ChatError('NO_SUCH_USER', noSuchUser);
     this.awaited.wait(
       frame.to,
@@ -675,11 +622,6 @@ export class ChatService {
     }
     // A client reported here may be the recipient of a direct message waiting for it.
     if (change.event !== 'offline' && change.event !== 'left') this.awaited.recheck();
-  }
-
-  private presenceChanged(change: PresenceChange): void {
-    this.presenceVersion++;
-    this.deps.cluster.presenceChanged({ ...change, epoch: this.presenceEpoch, version: this.presenceVersion });
   }
 
   private fail(session: ClientSession, frame: ClientFrame, err: unknown): void {
