@@ -7,11 +7,7 @@ interface Queued<T> {
 export interface GroupCommitOptions<T> {
   /** Earliest start of a commit after the previous one started, in ms. */
   intervalMs: number;
-  /**
-   * Queues a batch's writes, all in this call (one event-loop turn, so LMDB puts them
-   * in one transaction: all of it commits or none), and returns the promise of that
-   * commit.
-   */
+  /** Writes a batch as one transaction (all of it commits or none); settles when durable. */
   write: (batch: readonly T[]) => PromiseLike<unknown>;
 }
 

@@ -93,7 +93,9 @@ export class LmdbStore implements MessageStore {
     this.floorsDb = this.root.openDB({ name: 'floors', keyEncoding: 'ordered-binary', encoding: 'msgpack' });
     this.commits = new GroupCommit({
       intervalMs: options.groupCommitMs,
-      write: (batch) => this.writeBatch(batch),
+      // One explicit transaction per batch: all of it commits or none, whatever else
+      // LMDB has queued (a turn's puts are one transaction only by its batching rules).
+      write: (batch) => this.root.transaction(() => this.writeBatch(batch)),
     });
   }
 
@@ -159,11 +161,9 @@ export class LmdbStore implements MessageStore {
     );
   }
 
-  // Queues a batch's puts in one turn, so they are one transaction: a message, its index
-  // entries and its stream's vector commit together or not at all. No transaction()
-  // callback: LMDB's write thread would call back into this thread before each commit,
-  // a hop that cost a few ms of latency per batch. The vector is written once per stream.
-  private writeBatch(batch: readonly PendingAppend[]): Promise<boolean> {
+  // Runs inside one write transaction: a message, its index entries and its stream's
+  // vector commit together or not at all. The vector is written once per stream.
+  private writeBatch(batch: readonly PendingAppend[]): void {
     const highest = new Map<string, PendingAppend>();
     for (const { message, encoded, isAlias } of batch) {
       const key: MessageKey = [message.room, message.origin, message.seq];
@@ -176,11 +176,7 @@ export class LmdbStore implements MessageStore {
       }
       highest.set(`${message.room}\u0000${message.origin}`, { message, encoded, isAlias });
     }
-    // Unconditional puts of one transaction share its commit promise: the last one's will do.
-    let committed: Promise<boolean> = Promise.resolve(true);
-    for (const { message } of highest.values())
-      committed = this.vectorsDb.put([message.room, message.origin], message.seq);
-    return committed;
+    for (const { message } of highest.values()) this.vectorsDb.put([message.room, message.origin], message.seq);
   }
 
   findByClientMsgId(clientId: string, clientMsgId: string): MessageId | undefined {
