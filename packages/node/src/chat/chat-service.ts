@@ -542,15 +542,14 @@ export class ChatService {
   private directMessage(session: ClientSession, frame: ClientFrameOf<'dm'>): void {
     checkText(frame.text, this.deps.config.limits.maxMessageLength);
     const { clientMsgId } = frame;
-    const identity = session.identity as Identity;
-    // A resend of a message already taken (here or by a node that has since failed)
-    // gets its id, whoever its recipient now is.
-    const earlier = this.intake.earlier(identity, clientMsgId);
-    if (earlier) return this.ack(session, earlier, clientMsgId);
     // A recipient that is failing over (gone within resumeGraceMs) is still found: the
-    // message waits in its inbox and is replayed when it resumes.
+    // message waits in its inbox and is replayed when it resumes. (accept dedupes first.)
     const recipient = this.findRecipient(frame.to);
     if (recipient) return this.acceptAndAck(session, inboxRoom(recipient.clientId), frame.text, clientMsgId);
+    // A resend of a message already taken (here or by a node that has since failed)
+    // gets its id, even if its recipient is gone since.
+    const earlier = this.intake.earlier(session.identity as Identity, clientMsgId);
+    if (earlier) return this.ack(session, earlier, clientMsgId);
     const noSuchUser = `no user "${frame.to}" is connected`;
     const unsettledMs = Math.min(this.presence.unsettledMs(), MAX_RECIPIENT_WAIT_MS);
     if (unsettledMs <= 0 || !this.deps.cluster.hasPeers()) throw new ChatError('NO_SUCH_USER', noSuchUser);

@@ -83,12 +83,19 @@ export class LocalRooms {
       return members.size;
     }
     let delivered = 0;
+    // The recipient's devices share its nick: one encoding for all of them.
+    let bytes: Uint8Array | undefined;
+    let bytesFor: string | undefined;
     for (const session of this.byClientId.get(recipient) ?? []) {
       // A session replaying its inbox gets this message from the replay instead.
-      if (session.inbox?.takeLive(message)) {
-        session.link.send(directFrame(message, session.identity?.nick ?? ''));
-        delivered++;
+      if (!session.inbox?.takeLive(message)) continue;
+      const nick = session.identity?.nick ?? '';
+      if (bytes === undefined || bytesFor !== nick) {
+        bytes = encodeFrame(directFrame(message, nick));
+        bytesFor = nick;
       }
+      session.link.sendEncoded(bytes);
+      delivered++;
     }
     return delivered;
   }
