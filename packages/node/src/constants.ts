@@ -24,14 +24,13 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 15_000;
 // Recent messages a join returns, like IRC bouncers' playback and Matrix's initial sync.
 export const DEFAULT_HISTORY_ON_JOIN = 50;
 
-// Nick and room syntax: IRC-like, safe to print in a terminal and in a URL. Their
-// lengths are configurable (limits.maxNickLength, limits.maxRoomNameLength).
-export const NICK_PATTERN = /^[A-Za-z][A-Za-z0-9_\-[\]{}^`|]*$/;
-export const ROOM_PATTERN = /^[a-z0-9][a-z0-9_.-]*$/;
-// IRC's NICKLEN on modern networks is 30-32; a nick is a label, not a sentence.
-export const DEFAULT_MAX_NICK_LENGTH = 32;
-// Room names appear in prompts, URLs and store keys; 64 is plenty for a channel name.
-export const DEFAULT_MAX_ROOM_NAME_LENGTH = 64;
+// Nick and room syntax and default lengths: shared with clients (@meshchat/protocol).
+export {
+  DEFAULT_MAX_NICK_LENGTH,
+  DEFAULT_MAX_ROOM_NAME_LENGTH,
+  NICK_PATTERN,
+  ROOM_PATTERN,
+} from '@meshchat/protocol';
 
 // Rooms one session may be in at once: every room joined costs a membership entry here
 // and presence traffic on every node, so one client cannot make the cluster track

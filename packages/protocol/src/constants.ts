@@ -25,3 +25,13 @@ export const MAX_HISTORY_LIMIT = 1000;
 // A JWT with a few claims is a few hundred bytes; 4 KiB leaves room for long ids and
 // extra claims while keeping a hello small.
 export const MAX_TOKEN_LENGTH = 4096;
+
+// Nick and room syntax, the nodes' rule (clients check it too, before asking): IRC-like,
+// safe to print in a terminal and in a URL. Their lengths are node config
+// (limits.maxNickLength, limits.maxRoomNameLength), with these defaults.
+export const NICK_PATTERN = /^[A-Za-z][A-Za-z0-9_\-[\]{}^`|]*$/;
+export const ROOM_PATTERN = /^[a-z0-9][a-z0-9_.-]*$/;
+// IRC's NICKLEN on modern networks is 30-32; a nick is a label, not a sentence.
+export const DEFAULT_MAX_NICK_LENGTH = 32;
+// Room names appear in prompts, URLs and store keys; 64 is plenty for a channel name.
+export const DEFAULT_MAX_ROOM_NAME_LENGTH = 64;

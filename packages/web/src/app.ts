@@ -6,6 +6,7 @@ import {
   type Member,
   type PresenceEvent,
 } from '@meshchat/client/browser';
+import { DEFAULT_MAX_ROOM_NAME_LENGTH, ROOM_PATTERN } from '@meshchat/protocol';
 import { type Command, parseCommand } from './commands.js';
 import { Conversation, type ShownMessage } from './conversation.js';
 import { ConnectionIndicator } from './views/connection-indicator.js';
@@ -13,8 +14,6 @@ import { ConversationList } from './views/conversation-list.js';
 import { MemberList } from './views/member-list.js';
 import { MessageView, type PendingSend } from './views/message-view.js';
 
-// The node's room rule (packages/node/src/constants.ts ROOM_PATTERN).
-const ROOM_PATTERN = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
 // History pages asked for when scrolling up.
 const HISTORY_PAGE = 50;
 
@@ -162,7 +161,7 @@ export class ChatApp {
   }
 
   private async join(room: string): Promise<void> {
-    if (!ROOM_PATTERN.test(room)) {
+    if (room.length > DEFAULT_MAX_ROOM_NAME_LENGTH || !ROOM_PATTERN.test(room)) {
       return this.note(`"${room}" is not a room name: lowercase letters, digits, _ . -`, 'note error');
     }
     if (this.client.joinedRooms.includes(room)) return this.open(room);

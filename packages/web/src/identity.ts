@@ -1,12 +1,14 @@
 import { randomId } from '@meshchat/client/browser';
+import { DEFAULT_MAX_NICK_LENGTH, NICK_PATTERN } from '@meshchat/protocol';
 
 const NICK_KEY = 'meshchat.nick';
 const CLIENT_ID_KEY = 'meshchat.clientId';
 const TOKEN_KEY = 'meshchat.token';
 
-// The node's nick rule (packages/node/src/constants.ts NICK_PATTERN), checked here so
-// a typo is caught before connecting; the node still decides.
-export const NICK_PATTERN = /^[A-Za-z][A-Za-z0-9_\-[\]{}^`|]{0,31}$/;
+/** The nodes' nick rule at its default length, checked before connecting; the node still decides. */
+export function isNick(nick: string): boolean {
+  return nick.length <= DEFAULT_MAX_NICK_LENGTH && NICK_PATTERN.test(nick);
+}
 
 /** The nick last used on this browser, to offer it again. */
 export function rememberedNick(): string {

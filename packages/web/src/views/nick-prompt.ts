@@ -1,4 +1,4 @@
-import { NICK_PATTERN } from '../identity.js';
+import { isNick } from '../identity.js';
 
 /** What the first screen asks for: a nick, and a token when the cluster wants one. */
 export interface SignIn {
@@ -41,7 +41,7 @@ export class NickPrompt {
         event.preventDefault();
         const chosen = nick.value.trim();
         const typedToken = token.value.trim();
-        if (!NICK_PATTERN.test(chosen)) {
+        if (!isNick(chosen)) {
           this.el.problem.textContent = 'a nick is 1-32 letters, digits or _-[]{}^`| and starts with a letter';
           return;
         }
