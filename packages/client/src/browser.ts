@@ -22,19 +22,6 @@ export class ChatClient extends BaseChatClient {
   }
 }
 
-export type { ChatMessage, Member, MessageId, RoomSummary } from '@meshchat/protocol';
 export { WEBSOCKET_PATH } from '@meshchat/protocol';
-export {
-  BaseChatClient,
-  type ChatClientEvents,
-  type ChatClientOptions,
-  type ConnectedInfo,
-  type DirectMessage,
-  type DisconnectedInfo,
-  type PresenceEvent,
-  type ReconnectingInfo,
-} from './chat-client.js';
-export { ChatClientError, type ClientErrorCode } from './errors.js';
 export { randomId } from './random-id.js';
-export type { Transport, TransportConnection, TransportHandlers } from './transport.js';
-export { type WebSocketConstructor, type WebSocketLike, webSocketTransport } from './websocket-transport.js';
+export * from './shared-exports.js';

@@ -30,18 +30,7 @@ export class ChatClient extends BaseChatClient {
   }
 }
 
-export type { ChatMessage, Member, MessageId, RoomSummary } from '@meshchat/protocol';
 export { parseHostPort } from '@meshchat/protocol';
-export {
-  BaseChatClient,
-  type ChatClientEvents,
-  type ChatClientOptions,
-  type ConnectedInfo,
-  type DirectMessage,
-  type DisconnectedInfo,
-  type PresenceEvent,
-  type ReconnectingInfo,
-} from './chat-client.js';
 export {
   DEFAULT_BACKOFF,
   DEFAULT_CONNECT_TIMEOUT_MS,
@@ -50,7 +39,5 @@ export {
   DEFAULT_REQUEST_TIMEOUT_MS,
   SILENCE_CHECKS_PER_TIMEOUT,
 } from './constants.js';
-export { ChatClientError, type ClientErrorCode } from './errors.js';
+export * from './shared-exports.js';
 export { createTcpTransport, type TcpTransportOptions, tcpTransport } from './tcp-transport.js';
-export type { Transport, TransportConnection, TransportHandlers } from './transport.js';
-export { type WebSocketConstructor, type WebSocketLike, webSocketTransport } from './websocket-transport.js';
