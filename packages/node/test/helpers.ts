@@ -102,3 +102,26 @@ export async function expectChatCarriesOn(a: TestClient, b: TestClient, room = '
     expect(from.client.isConnected).toBe(true);
   }
 }
+
+/**
+ * Floods `room` from `sender` in batches well under any outbound limit, each read by the
+ * healthy `reader` before the next, until `reader` sees `slowNick` leave: only a paused
+ * connection's backlog grows, first in the kernel buffers, then in the node's.
+ */
+export async function floodUntilLeft(
+  sender: TestClient,
+  reader: TestClient,
+  room: string,
+  slowNick: string,
+): Promise<void> {
+  const text = 'x'.repeat(8000);
+  const batch = 8;
+  const slowLeft = () => reader.presence.some((p) => p.event === 'left' && p.member.nick === slowNick);
+  let sent = 0;
+  while (!slowLeft()) {
+    expect(sent, 'the paused reader should be cut off within 64 MiB').toBeLessThan(8000);
+    await Promise.all(Array.from({ length: batch }, () => sender.client.send(room, text)));
+    sent += batch;
+    await waitFor(() => reader.messages.length === sent, `the reader to receive ${sent} messages`);
+  }
+}

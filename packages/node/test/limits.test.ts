@@ -6,6 +6,7 @@ import {
   connectClient,
   expectChatCarriesOn,
   expectFatalError,
+  floodUntilLeft,
   framesOf,
   openRaw,
   RawConnection,
@@ -97,18 +98,7 @@ describe('slow consumer', () => {
     await rawJoin(slow, 'flood');
     slow.pause();
 
-    // Batches well under the limit, each read by the healthy reader before the next, so
-    // only the paused socket's backlog grows: first the kernel buffers fill, then the node's.
-    const text = 'x'.repeat(8000);
-    const batch = 8;
-    const slowLeft = () => reader.presence.some((p) => p.event === 'left' && p.member.nick === 'slow');
-    let sent = 0;
-    while (!slowLeft()) {
-      expect(sent, 'the paused reader should be cut off within 64 MiB').toBeLessThan(8000);
-      await Promise.all(Array.from({ length: batch }, () => sender.client.send('flood', text)));
-      sent += batch;
-      await waitFor(() => reader.messages.length === sent, `the reader to receive ${sent} messages`);
-    }
+    await floodUntilLeft(sender, reader, 'flood', 'slow');
     // The node dropped the session (its room saw it leave) while the reader kept up.
     expect(reader.client.isConnected).toBe(true);
     expect(sender.client.isConnected).toBe(true);
