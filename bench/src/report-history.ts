@@ -3,6 +3,7 @@ import {
   CLUSTER_SIZE,
   FILL_PUBLISHERS,
   FILL_WINDOW,
+  HISTORY_FILL_BATCH,
   HISTORY_PAGE,
   HISTORY_WARMUP_QUERIES,
   TARGETS,
@@ -64,6 +65,11 @@ export function printHistory(result: HistoryResult): void {
       `asks, one request at a time, for the newest ${HISTORY_PAGE}, after ${int(HISTORY_WARMUP_QUERIES)} unmeasured ` +
       'requests of each kind. Latency: request written -> last byte of the reply (its decoding left out).',
   );
+  // The best case for the store: one stream, keys in order, no network, no decoding.
+  out(
+    `  store ingest while filling: ${int(result.messages / result.fillSeconds)} msgs/s ` +
+      `(LmdbStore.appendBatch, ${int(HISTORY_FILL_BATCH)} messages a call, encoding included)`,
+  );
   out(`  history (limit ${HISTORY_PAGE}): ${latency(result.history)}`);
   out(`  join with ${HISTORY_PAGE} messages of history (then leave, untimed): ${latency(result.join)}`);
   out(
@@ -118,6 +124,11 @@ export function historySummaryLines(results: {
     ]);
   }
   if (history) {
+    lines.push([
+      `store ingest, in-process best case: ${int(history.messages / history.fillSeconds)} msgs/s (a ceiling for catch-up)`,
+      'none',
+      '-',
+    ]);
     lines.push([
       `history: last ${HISTORY_PAGE} of ${int(history.messages)}, p99 ${fixed(history.history.p99Ms, 3)} ms` +
         (history.wrong > 0 ? ` (${int(history.wrong)} wrong replies)` : ''),

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { LmdbStore } from '@meshchat/node';
+import { type AppendEntry, LmdbStore } from '@meshchat/node';
 import { type ChatMessage, packHlc } from '@meshchat/protocol';
 import { benchClientMsgId, benchText } from './bench-text.js';
 import { exitWithParent, generatorSpec, report, type StoreFillSpec } from './ipc.js';
@@ -21,12 +21,12 @@ async function fillStore(spec: StoreFillSpec): Promise<void> {
     // One millisecond apart, ending now.
     const firstMs = Date.now() - spec.messages;
     for (let from = 1; from <= spec.messages; from += spec.batch) {
-      let last: Promise<void> = Promise.resolve();
+      const entries: AppendEntry[] = [];
       for (let seq = from; seq < from + spec.batch && seq <= spec.messages; seq++) {
-        last = store.append(messageOf(spec, seq, firstMs + seq));
+        entries.push({ message: messageOf(spec, seq, firstMs + seq) });
       }
-      // Appends settle in order: the last one settled means the batch is committed.
-      await last;
+      // The way a node appends what an anti-entropy batch brings: one call, one commit.
+      await store.appendBatch(entries);
     }
   } finally {
     await store.close();

@@ -196,6 +196,9 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
         chat.presence.nodeDied(member.nodeId);
         antiEntropy.forget(member.nodeId);
       }
+      // A member heard of for the first time is dialled now, not at the next heartbeat:
+      // a restarted node then catches up from every peer at once.
+      if (previous === undefined && member.state !== 'dead') mesh.maintain(Date.now());
       chat.clusterChanged();
     },
     log,

@@ -21,4 +21,4 @@ export { PushPlan, type PushPlanDeps } from './replication/push-plan.js';
 export { WriteQuorum, type WriteQuorumDeps } from './replication/write-quorum.js';
 export { LmdbStore, type LmdbStoreOptions, STORE_FORMAT_VERSION } from './store/lmdb-store.js';
 export { MemoryStore } from './store/memory-store.js';
-export type { HistoryPage, MessageStore, VersionVector } from './store/message-store.js';
+export type { AppendEntry, AppendOptions, HistoryPage, MessageStore, VersionVector } from './store/message-store.js';

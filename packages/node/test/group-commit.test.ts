@@ -53,4 +53,16 @@ describe('GroupCommit', () => {
     pending.shift()?.resolve();
     await expect(next).resolves.toBeUndefined();
   });
+
+  it('commits the items of one addAll in one batch with the single items around them, under one promise', async () => {
+    const { group, batches, pending, turn } = commits();
+    const settled: string[] = [];
+    void group.add(1).then(() => settled.push('one'));
+    void group.addAll([2, 3, 4]).then(() => settled.push('many'));
+    await turn();
+    expect(batches).toEqual([[1, 2, 3, 4]]);
+    pending.shift()?.resolve();
+    await group.drain();
+    expect(settled).toEqual(['one', 'many']);
+  });
 });

@@ -52,6 +52,32 @@ for (const [name, create] of implementations) {
       expect(store.rooms()).toEqual(['general']);
     });
 
+    it('appends a batch whole or not at all: a gap anywhere in it takes none of it', async () => {
+      const store = create();
+      await store.appendBatch([
+        { message: message('a', 1, 10) },
+        { message: message('b', 1, 11) },
+        { message: message('a', 2, 12) },
+        { message: message('b', 1, 13, 'other'), isAlias: false },
+      ]);
+      expect(store.versionVector('general')).toEqual({ a: 2, b: 1 });
+      expect(store.findByClientMsgId('client-a', 'a-2')).toEqual({ room: 'general', origin: 'a', seq: 2 });
+      await expect(
+        store.appendBatch([{ message: message('a', 3, 14) }, { message: message('b', 3, 15) }]),
+      ).rejects.toThrow(/out of order: general\/b seq 3 after 1/);
+      expect(store.versionVector('general')).toEqual({ a: 2, b: 1 });
+      expect(store.findByClientMsgId('client-a', 'a-3')).toBeUndefined();
+      // The stream goes on from what it held before the refused batch.
+      await store.appendBatch([{ message: message('a', 3, 14) }, { message: message('b', 2, 15), isAlias: true }]);
+      expect(store.versionVector('general')).toEqual({ a: 3, b: 2 });
+      expect(store.latest('general', { limit: 10 }).messages.map((m) => `${m.origin}#${m.seq}`)).toEqual([
+        'a#1',
+        'b#1',
+        'a#2',
+        'a#3',
+      ]);
+    });
+
     it('pages history newest first by hlc, oldest first within a page', async () => {
       const store = create();
       for (let seq = 1; seq <= 10; seq++) await store.append(message('a', seq, seq * 10));

@@ -1,7 +1,7 @@
 import type { ChatMessage, MessageId, PeerFrameOf } from '@meshchat/protocol';
 import type { Logger } from 'pino';
 import { HOLDBACK_LIMIT } from '../constants.js';
-import type { MessageStore } from '../store/message-store.js';
+import { type AppendEntry, type MessageStore, streamKeyOf } from '../store/message-store.js';
 
 export interface ReplicatorDeps {
   nodeId: string;
@@ -22,7 +22,34 @@ interface Held {
   encoded: Uint8Array | undefined;
 }
 
-const streamKey = (room: string, origin: string) => `${room}\u0000${origin}`;
+/** A message taken for storing, with what to do once it is committed. */
+interface Accepted extends AppendEntry {
+  from: string;
+  key: string;
+  isAlias: boolean;
+}
+
+/** What one receive takes: appended together, in one commit. */
+class Intake {
+  readonly accepted: Accepted[] = [];
+  // Messages of this intake by (clientId, clientMsgId): the store does not know them yet.
+  private readonly ids = new Map<string, MessageId>();
+
+  idOf(message: ChatMessage, store: MessageStore): MessageId | undefined {
+    if (this.ids.size > 0) {
+      const taken = this.ids.get(dedupeKey(message));
+      if (taken) return taken;
+    }
+    return store.findByClientMsgId(message.from.clientId, message.clientMsgId);
+  }
+
+  take(accepted: Accepted): void {
+    this.accepted.push(accepted);
+    if (!accepted.isAlias) this.ids.set(dedupeKey(accepted.message), accepted.message);
+  }
+}
+
+const dedupeKey = (message: ChatMessage) => `${message.from.clientId}\u0000${message.clientMsgId}`;
 
 /**
  * Takes messages from other nodes, live or from anti-entropy, and stores and delivers
@@ -30,6 +57,8 @@ const streamKey = (room: string, origin: string) => `${room}\u0000${origin}`;
  * not arrived is held back until it does. A second copy of a client's message (same
  * sender and clientMsgId under another id, after a failover resend) is stored as an
  * alias: it counts in the version vector, so vectors still agree, but is not delivered.
+ * What one frame brings (a relayed message and what it releases from hold-back, or an
+ * anti-entropy batch) is appended as one batch: one commit, one promise.
  */
 export class Replicator {
   // Next seq to accept per (room, origin): stored or being stored already.
@@ -47,7 +76,20 @@ export class Replicator {
 
   /** `encoded`: the message frame as received, passed on to local clients as is. */
   receive(from: string, message: ChatMessage, encoded?: Uint8Array): void {
-    const key = streamKey(message.room, message.origin);
+    const intake = new Intake();
+    this.take(intake, from, message, encoded);
+    this.commit(intake);
+  }
+
+  receiveBatch(from: string, batch: PeerFrameOf<'sync_batch'>): void {
+    const intake = new Intake();
+    for (const floor of batch.floors) this.skip(intake, floor.room, floor.origin, floor.seq);
+    for (const message of batch.messages) this.take(intake, from, message, undefined);
+    this.commit(intake);
+  }
+
+  private take(intake: Intake, from: string, message: ChatMessage, encoded: Uint8Array | undefined): void {
+    const key = streamKeyOf(message.room, message.origin);
     // Messages of our own origin come back only after a restart that lost them; the
     // store also advances on our own commits, which `expected` does not see.
     const stored = this.deps.store.highestSeq(message.room, message.origin) + 1;
@@ -58,31 +100,26 @@ export class Replicator {
       this.deps.requestSync(from);
       return;
     }
-    this.accept(from, key, message, encoded);
-    this.drain(key);
+    this.accept(intake, from, key, message, encoded);
+    this.drain(intake, key);
   }
 
   // Accepts held messages that now follow what is stored.
-  private drain(key: string): void {
+  private drain(intake: Intake, key: string): void {
     const held = this.holdback.get(key);
     while (held && held.size > 0) {
       const following = held.get(this.expected.get(key) as number);
       if (!following) break;
       held.delete(following.message.seq);
-      this.accept(following.from, key, following.message, following.encoded);
+      this.accept(intake, following.from, key, following.message, following.encoded);
     }
     if (held?.size === 0) this.holdback.delete(key);
   }
 
-  receiveBatch(from: string, batch: PeerFrameOf<'sync_batch'>): void {
-    for (const floor of batch.floors) this.skip(floor.room, floor.origin, floor.seq);
-    for (const message of batch.messages) this.receive(from, message);
-  }
-
   // A peer's retention removed (room, origin) up to `seq`: those will never come, so
   // stop waiting for them and release what was held behind them.
-  private skip(room: string, origin: string, seq: number): void {
-    const key = streamKey(room, origin);
+  private skip(intake: Intake, room: string, origin: string, seq: number): void {
+    const key = streamKeyOf(room, origin);
     const next = Math.max(this.expected.get(key) ?? 0, this.deps.store.highestSeq(room, origin) + 1);
     if (seq < next) return;
     this.expected.set(key, seq + 1);
@@ -92,24 +129,46 @@ export class Replicator {
     const held = this.holdback.get(key);
     if (!held) return;
     for (const heldSeq of held.keys()) if (heldSeq <= seq) held.delete(heldSeq);
-    this.drain(key);
+    this.drain(intake, key);
   }
 
-  private accept(from: string, key: string, message: ChatMessage, encoded: Uint8Array | undefined): void {
+  private accept(
+    intake: Intake,
+    from: string,
+    key: string,
+    message: ChatMessage,
+    encoded: Uint8Array | undefined,
+  ): void {
     this.expected.set(key, message.seq + 1);
-    const known = this.deps.store.findByClientMsgId(message.from.clientId, message.clientMsgId);
+    const known = intake.idOf(message, this.deps.store);
     const isAlias = known !== undefined && !isSameId(known, message);
-    this.deps.store.append(message, encoded ? { isAlias, encoded } : { isAlias }).then(
+    intake.take({ from, key, message, encoded, isAlias });
+  }
+
+  private commit({ accepted }: Intake): void {
+    if (accepted.length === 0) return;
+    this.deps.store.appendBatch(accepted).then(
       () => {
-        this.deps.onStored(from, message);
-        if (!isAlias) this.deps.deliver(message, encoded);
+        for (const { from, message, encoded, isAlias } of accepted) {
+          this.deps.onStored(from, message);
+          if (!isAlias) this.deps.deliver(message, encoded);
+        }
       },
       (err: unknown) => {
-        // Not stored: forget it so anti-entropy brings it again.
-        this.expected.set(key, Math.min(this.expected.get(key) ?? message.seq, message.seq));
+        // Not stored: forget them so anti-entropy brings them again.
+        for (const { key, message } of accepted) {
+          this.expected.set(key, Math.min(this.expected.get(key) ?? message.seq, message.seq));
+        }
+        const first = accepted[0] as Accepted;
         this.deps.log.error(
-          { err, room: message.room, origin: message.origin, seq: message.seq },
-          'storing a replicated message failed',
+          {
+            err,
+            messages: accepted.length,
+            room: first.message.room,
+            origin: first.message.origin,
+            seq: first.message.seq,
+          },
+          'storing replicated messages failed',
         );
       },
     );

@@ -1,5 +1,5 @@
 interface Queued<T> {
-  item: T;
+  items: readonly T[];
   resolve: () => void;
   reject: (err: unknown) => void;
 }
@@ -28,8 +28,17 @@ export class GroupCommit<T> {
 
   /** Resolves once the item is committed (fsync'd); rejects if its batch failed. */
   add(item: T): Promise<void> {
+    return this.addAll([item]);
+  }
+
+  /**
+   * Resolves once all of `items` are committed, in one transaction; rejects if it
+   * failed. One promise for many items: an anti-entropy batch of hundreds of messages
+   * costs one settlement, not one each.
+   */
+  addAll(items: readonly T[]): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ item, resolve, reject });
+      this.queue.push({ items, resolve, reject });
       this.schedule();
     });
   }
@@ -59,7 +68,7 @@ export class GroupCommit<T> {
     if (batch.length === 0) return;
     this.queue = [];
     this.lastStartAt = Date.now();
-    const items = batch.map((queued) => queued.item);
+    const items = batch.length === 1 ? (batch[0] as Queued<T>).items : batch.flatMap((queued) => queued.items);
     let committed: PromiseLike<unknown>;
     try {
       committed = this.options.write(items);

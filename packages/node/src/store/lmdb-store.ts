@@ -14,11 +14,14 @@ import { StoreError } from '../errors.js';
 import { GroupCommit } from './group-commit.js';
 import { findLmdbFileProblem } from './lmdb-file-check.js';
 import {
+  type AppendEntry,
   type AppendOptions,
   comparePositions,
   type HistoryPage,
   type HistoryPosition,
   type MessageStore,
+  type StreamEnd,
+  streamEnds,
   type VersionVector,
 } from './message-store.js';
 
@@ -28,6 +31,9 @@ export const STORE_FORMAT_VERSION = 2;
 
 // Free disk space below which the store refuses to open.
 const MIN_FREE_BYTES = 64 * 1024 * 1024;
+
+// The value of an index entry: msgpack's 1, as format 2 has always written it.
+const PRESENT = new Uint8Array([1]);
 
 // Sorts after every real hlc in ordered-binary keys.
 const MAX_KEY_NUMBER = Number.MAX_SAFE_INTEGER;
@@ -65,8 +71,8 @@ export interface LmdbStoreOptions {
 export class LmdbStore implements MessageStore {
   private readonly root: RootDatabase;
   private readonly messages: Database<Uint8Array, MessageKey>;
-  private readonly history: Database<number, HistoryKey>;
-  private readonly aliases: Database<number, MessageKey>;
+  private readonly history: Database<Uint8Array, HistoryKey>;
+  private readonly aliases: Database<Uint8Array, MessageKey>;
   private readonly vectorsDb: Database<number, [string, string]>;
   private readonly dedupe: Database<MessageKey, [string, string]>;
   private readonly floorsDb: Database<number, [string, string]>;
@@ -86,8 +92,9 @@ export class LmdbStore implements MessageStore {
     this.root = open({ path, maxDbs: 8, compression: false, overlappingSync: false });
     // The frame as it goes on the wire: stored without re-encoding, read back rarely.
     this.messages = this.root.openDB({ name: 'messages', keyEncoding: 'ordered-binary', encoding: 'binary' });
-    this.history = this.root.openDB({ name: 'history', keyEncoding: 'ordered-binary', encoding: 'msgpack' });
-    this.aliases = this.root.openDB({ name: 'aliases', keyEncoding: 'ordered-binary', encoding: 'msgpack' });
+    // Index entries whose value is never read: the byte of msgpack's 1, written as is.
+    this.history = this.root.openDB({ name: 'history', keyEncoding: 'ordered-binary', encoding: 'binary' });
+    this.aliases = this.root.openDB({ name: 'aliases', keyEncoding: 'ordered-binary', encoding: 'binary' });
     this.vectorsDb = this.root.openDB({ name: 'vectors', keyEncoding: 'ordered-binary', encoding: 'msgpack' });
     this.dedupe = this.root.openDB({ name: 'dedupe', keyEncoding: 'ordered-binary', encoding: 'msgpack' });
     this.floorsDb = this.root.openDB({ name: 'floors', keyEncoding: 'ordered-binary', encoding: 'msgpack' });
@@ -134,28 +141,39 @@ export class LmdbStore implements MessageStore {
   }
 
   append(message: ChatMessage, options: AppendOptions = {}): Promise<void> {
-    const streamKey = `${message.room}\u0000${message.origin}`;
-    const last = this.appended.get(streamKey) ?? this.committedSeq(message.room, message.origin);
-    if (message.seq !== last + 1) {
-      return Promise.reject(
-        new Error(`append out of order: ${message.room}/${message.origin} seq ${message.seq} after ${last}`),
-      );
+    return this.appendBatch([{ message, ...options }]);
+  }
+
+  appendBatch(entries: readonly AppendEntry[]): Promise<void> {
+    let ends: Map<string, StreamEnd>;
+    try {
+      ends = streamEnds(entries, (room, origin, key) => this.appended.get(key) ?? this.committedSeq(room, origin));
+    } catch (err) {
+      return Promise.reject(err);
     }
-    this.appended.set(streamKey, message.seq);
-    const isAlias = options.isAlias === true;
-    const dedupeKey = `${message.from.clientId}\u0000${message.clientMsgId}`;
-    if (!isAlias) this.pendingDedupe.set(dedupeKey, { room: message.room, origin: message.origin, seq: message.seq });
-    const encoded = options.encoded ?? encodeFrame({ type: 'message', ...message });
-    return this.commits.add({ message, encoded, isAlias }).then(
+    const batch: PendingAppend[] = [];
+    const dedupeKeys: string[] = [];
+    for (const { message, encoded, isAlias = false } of entries) {
+      if (!isAlias) {
+        const key = `${message.from.clientId}\u0000${message.clientMsgId}`;
+        this.pendingDedupe.set(key, { room: message.room, origin: message.origin, seq: message.seq });
+        dedupeKeys.push(key);
+      }
+      batch.push({ message, encoded: encoded ?? encodeFrame({ type: 'message', ...message }), isAlias });
+    }
+    for (const [key, end] of ends) this.appended.set(key, end.seq);
+    return this.commits.addAll(batch).then(
       () => {
-        if (!isAlias) this.pendingDedupe.delete(dedupeKey);
-        const vector = this.roomVector(message.room);
-        vector.set(message.origin, Math.max(vector.get(message.origin) ?? 0, message.seq));
+        for (const key of dedupeKeys) this.pendingDedupe.delete(key);
+        for (const end of ends.values()) {
+          const vector = this.roomVector(end.room);
+          vector.set(end.origin, Math.max(vector.get(end.origin) ?? 0, end.seq));
+        }
       },
       (err: unknown) => {
-        if (!isAlias) this.pendingDedupe.delete(dedupeKey);
-        // Later appends of the batch failed too; continue from what is on disk.
-        this.appended.set(streamKey, this.committedSeq(message.room, message.origin));
+        for (const key of dedupeKeys) this.pendingDedupe.delete(key);
+        // Later appends of these streams failed too; continue from what is on disk.
+        for (const [key, end] of ends) this.appended.set(key, this.committedSeq(end.room, end.origin));
         throw new StoreError(this.path, `write failed: ${describe(err)}`, err);
       },
     );
@@ -169,9 +187,9 @@ export class LmdbStore implements MessageStore {
       const key: MessageKey = [message.room, message.origin, message.seq];
       this.messages.put(key, encoded);
       if (isAlias) {
-        this.aliases.put(key, 1);
+        this.aliases.put(key, PRESENT);
       } else {
-        this.history.put([message.room, message.hlc, message.origin, message.seq], 1);
+        this.history.put([message.room, message.hlc, message.origin, message.seq], PRESENT);
         this.dedupe.put([message.from.clientId, message.clientMsgId], key);
       }
       highest.set(`${message.room}\u0000${message.origin}`, { message, encoded, isAlias });

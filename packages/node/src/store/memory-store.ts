@@ -1,10 +1,12 @@
 import type { ChatMessage, Cursor, MessageId } from '@meshchat/protocol';
 import {
+  type AppendEntry,
   type AppendOptions,
   comparePositions,
   type HistoryPage,
   type HistoryPosition,
   type MessageStore,
+  streamEnds,
   type VersionVector,
 } from './message-store.js';
 
@@ -27,23 +29,26 @@ export class MemoryStore implements MessageStore {
   private readonly dedupe = new Map<string, MessageId>();
   private readonly meta = new Map<string, string>();
 
-  async append(message: ChatMessage, options: AppendOptions = {}): Promise<void> {
-    const highest = this.highestSeq(message.room, message.origin);
-    if (message.seq !== highest + 1) {
-      throw new Error(`append out of order: ${message.room}/${message.origin} seq ${message.seq} after ${highest}`);
+  append(message: ChatMessage, options: AppendOptions = {}): Promise<void> {
+    return this.appendBatch([{ message, ...options }]);
+  }
+
+  async appendBatch(entries: readonly AppendEntry[]): Promise<void> {
+    streamEnds(entries, (room, origin) => this.highestSeq(room, origin));
+    for (const { message, isAlias } of entries) {
+      const log = this.roomLog(message.room);
+      this.originLog(log, message.origin).messages.push(message);
+      if (isAlias) {
+        log.aliases.add(message);
+        continue;
+      }
+      insertSorted(log.byHlc, message);
+      this.dedupe.set(dedupeKey(message.from.clientId, message.clientMsgId), {
+        room: message.room,
+        origin: message.origin,
+        seq: message.seq,
+      });
     }
-    const log = this.roomLog(message.room);
-    this.originLog(log, message.origin).messages.push(message);
-    if (options.isAlias) {
-      log.aliases.add(message);
-      return;
-    }
-    insertSorted(log.byHlc, message);
-    this.dedupe.set(dedupeKey(message.from.clientId, message.clientMsgId), {
-      room: message.room,
-      origin: message.origin,
-      seq: message.seq,
-    });
   }
 
   findByClientMsgId(clientId: string, clientMsgId: string): MessageId | undefined {

@@ -18,6 +18,43 @@ export interface AppendOptions {
   encoded?: Uint8Array;
 }
 
+/** One message to append, with its options. */
+export interface AppendEntry extends AppendOptions {
+  message: ChatMessage;
+}
+
+/** The last seq a batch of appends brings one (room, origin) to. */
+export interface StreamEnd {
+  room: string;
+  origin: string;
+  seq: number;
+}
+
+export const streamKeyOf = (room: string, origin: string): string => `${room}\u0000${origin}`;
+
+/**
+ * Checks that `entries` continue their streams without gaps, from `last` (the seq each
+ * stream holds now), and returns where each stream ends. Throws before anything is
+ * taken: a batch is appended whole or not at all.
+ */
+export function streamEnds(
+  entries: readonly AppendEntry[],
+  last: (room: string, origin: string, key: string) => number,
+): Map<string, StreamEnd> {
+  const ends = new Map<string, StreamEnd>();
+  for (const { message } of entries) {
+    const key = streamKeyOf(message.room, message.origin);
+    const end = ends.get(key);
+    const previous = end ? end.seq : last(message.room, message.origin, key);
+    if (message.seq !== previous + 1) {
+      throw new Error(`append out of order: ${message.room}/${message.origin} seq ${message.seq} after ${previous}`);
+    }
+    if (end) end.seq = message.seq;
+    else ends.set(key, { room: message.room, origin: message.origin, seq: message.seq });
+  }
+  return ends;
+}
+
 export interface HistoryPage {
   messages: ChatMessage[];
   // True when older messages exist before the first one returned.
@@ -37,6 +74,11 @@ export interface MessageStore {
    * version vector and is served to peers, but never to clients.
    */
   append(message: ChatMessage, options?: AppendOptions): Promise<void>;
+  /**
+   * Appends many messages as one: all are committed together (one promise) or none.
+   * Rejects at once, taking nothing, if any would leave a gap in its stream.
+   */
+  appendBatch(entries: readonly AppendEntry[]): Promise<void>;
   /** The id already given to a client's message, for dedupe of resends. */
   findByClientMsgId(clientId: string, clientMsgId: string): MessageId | undefined;
   /** Highest contiguous seq stored for (room, origin); 0 when none. */
