@@ -97,6 +97,13 @@ export function printFanoutStep(step: FanoutStep): void {
     ...step.crashed,
   ].filter((note) => note.length > 0);
   if (notes.length > 0) out(`    ^ ${notes.join('; ')}`);
+  const { commits } = step;
+  if (commits) {
+    out(
+      `    ^ store commits: ${int(commits.perSecondPerNode)}/s per node, ${int(commits.messagesPerCommit)} messages each; ` +
+        `${fixed(commits.meanWaitMs, 1)} ms queued, then ${fixed(commits.meanCommitMs, 1)} ms to durable (means)`,
+    );
+  }
 }
 
 export function printFanoutFailure(rate: number, error: Error): void {

@@ -52,7 +52,8 @@ export function printCatchup(result: CatchupResult): void {
   );
   out(
     `  the survivors' anti-entropy sent ${int(result.sentByPeers)} messages meanwhile ` +
-      `(${fixed(result.sentByPeers / result.caughtUp, 2)} per message caught up)`,
+      `(${fixed(result.sentByPeers / result.caughtUp, 2)} per message caught up), using ${fixed(result.peersCpuSeconds, 1)} s of CPU ` +
+      `(${fixed((result.peersCpuSeconds * 1e6) / result.caughtUp, 1)} us per message)`,
   );
   printOtherCpu(result.otherCpuPercent);
   out();

@@ -32,6 +32,8 @@ export interface CatchupResult {
   perSecond: number;
   /** The restarted node's CPU time over the catch-up. */
   cpuSeconds: number;
+  /** The survivors' CPU time meanwhile: reading and sending what it missed. */
+  peersCpuSeconds: number;
   /** Messages the survivors' anti-entropy sent meanwhile: above `caughtUp` when both send the same ranges. */
   sentByPeers: number;
   /** CPU used meanwhile by everything but the nodes and the bench, % of one core. */
@@ -69,9 +71,12 @@ export async function runCatchup(settings: BenchNodeSettings, cpuProfileDir?: st
     const node = await cluster.restart(victim.nodeId);
     const listeningAt = performance.now();
     const cpuBefore = cpuSeconds(node.pid);
+    const peersCpu = () => survivors.reduce((sum, n) => sum + cpuSeconds(n.pid), 0);
+    const peersCpuBefore = peersCpu();
     const otherCpu = otherCpuMeter([...cluster.nodes.map((n) => n.pid), process.pid]);
     const progress = await pollUntilSame(node, target, heldBefore, listeningAt);
     const cpu = cpuSeconds(node.pid) - cpuBefore;
+    const peersCpuSeconds = peersCpu() - peersCpuBefore;
     const otherCpuPercent = otherCpu();
     const caughtUp = progress.held - heldBefore;
     return {
@@ -84,6 +89,7 @@ export async function runCatchup(settings: BenchNodeSettings, cpuProfileDir?: st
       seconds: progress.elapsedMs / 1000,
       perSecond: progress.elapsedMs > 0 ? caughtUp / (progress.elapsedMs / 1000) : 0,
       cpuSeconds: cpu,
+      peersCpuSeconds,
       sentByPeers: (await antiEntropySent(survivors)) - sentBefore,
       otherCpuPercent,
     };

@@ -13,6 +13,7 @@ import {
 import { type FanoutResult, GeneratorProcess } from '../load/ipc.js';
 import type { BenchNodeSettings } from '../node-settings.js';
 import { FANOUT_GENERATOR } from '../paths.js';
+import { commitsBetween, fetchCommitTotals, type StoreCommits } from '../store-commits.js';
 import { type CpuTimes, cpuSeconds, cpuTimes, machineBusySeconds } from '../system.js';
 
 const GENERATOR_EXIT_GRACE_MS = 3000;
@@ -38,6 +39,8 @@ export interface FanoutStep {
   /** CPU used by everything else on the machine meanwhile (other jobs, the bench itself), % of one core. */
   otherCpuPercent: number;
   crashed: string[];
+  /** The durable store's group commits over the step (undefined with the memory store). */
+  commits: StoreCommits | undefined;
   isClean: boolean;
 }
 
@@ -98,6 +101,7 @@ async function runStep(rate: number, options: FanoutOptions): Promise<FanoutStep
     });
     await generator.next('ready', SETUP_TIMEOUT_MS + WARMUP_MS + DRAIN_MAX_MS);
     const pids = cluster.nodes.map((n) => n.pid);
+    const commitsBefore = await Promise.all(cluster.nodes.map((n) => fetchCommitTotals(n.httpAddress)));
     const nodeCpuBefore = sumCpu(pids);
     const generatorCpuBefore = cpuSeconds(generator.pid);
     const machineBefore = machineBusySeconds();
@@ -112,6 +116,7 @@ async function runStep(rate: number, options: FanoutOptions): Promise<FanoutStep
     const generatorCpuSeconds = cpuSeconds(generator.pid) - generatorCpuBefore;
     const otherCpuSeconds = machineBusySeconds() - machineBefore - nodeCpuSeconds - generatorCpuSeconds;
     const crashed = cluster.crashed();
+    const commitsAfter = await Promise.all(cluster.nodes.map((n) => fetchCommitTotals(n.httpAddress)));
     const publishRate = result.sent / (result.sendWindowMs / 1000);
     const step: FanoutStep = {
       rate,
@@ -126,6 +131,7 @@ async function runStep(rate: number, options: FanoutOptions): Promise<FanoutStep
       generatorCpuPercent: (generatorCpuSeconds / wallSeconds) * 100,
       otherCpuPercent: Math.max(0, (otherCpuSeconds / wallSeconds) * 100),
       crashed,
+      commits: commitsBetween(commitsBefore, commitsAfter, wallSeconds),
       isClean: false,
     };
     step.isClean = isClean(step);

@@ -83,16 +83,10 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
     ? new TokenVerifier(config.auth, { checkNick: (nick) => checkNick(nick, config.limits, true) })
     : undefined;
   const tls = config.tls ? { ...config.tls, material: loadTlsMaterial(config.tls) } : undefined;
-  const store =
-    options.store ??
-    (config.store === 'memory'
-      ? new MemoryStore()
-      : LmdbStore.open(config.dataDir, { groupCommitMs: config.groupCommitMs }));
   const advertiseHost = config.advertiseHost ?? (isWildcard(config.host) ? '127.0.0.1' : config.host);
   const timers = new Set<NodeJS.Timeout>();
   const every = (ms: number, task: () => void) => timers.add(setInterval(task, ms));
   const readiness = new Readiness({ hasSeeds: config.seeds.length > 0, isOriginKnown: () => recovery.isDone });
-  readiness.storeOpened();
   const metrics = new NodeMetrics(config.nodeId, {
     clientConnections: () => connectionLimits.open,
     sessions: () => chat.readySessionCount,
@@ -107,6 +101,21 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
     awaitingReplicas: () => quorum.waitingCount,
     isReady: () => readiness.isReady,
   });
+  let store: MessageStore;
+  try {
+    store =
+      options.store ??
+      (config.store === 'memory'
+        ? new MemoryStore()
+        : LmdbStore.open(config.dataDir, {
+            groupCommitMs: config.groupCommitMs,
+            onCommitted: (stats) => metrics.storeCommitted(stats),
+          }));
+  } catch (err) {
+    metrics.stop();
+    throw err;
+  }
+  readiness.storeOpened();
 
   const tlsOn = (listener: 'clients' | 'peers' | 'http'): ListenOptions['onTlsError'] => {
     return (err, remote) => {

@@ -1,8 +1,8 @@
 // Direct messages follow a client across reconnects: the node replays its inbox from
 // the cursor given in hello, in pages, and only then delivers live, each message once.
 // Raw connections show every frame the node sends, so a duplicate cannot hide.
-import { MemoryStore } from '@meshchat/node';
-import type { ChatMessage, Cursor } from '@meshchat/protocol';
+import { type AppendEntry, MemoryStore } from '@meshchat/node';
+import type { Cursor } from '@meshchat/protocol';
 import { describe, expect, it } from 'vitest';
 import {
   expectFatalError,
@@ -23,14 +23,15 @@ class GatedStore extends MemoryStore {
   mode: 'open' | 'visible' | 'invisible' = 'open';
   private readonly held: (() => void)[] = [];
 
-  override append(message: ChatMessage, options?: { isAlias?: boolean }): Promise<void> {
-    if (this.mode === 'open') return super.append(message, options);
+  // `append` goes through `appendBatch`: local and replicated messages are held alike.
+  override appendBatch(entries: readonly AppendEntry[]): Promise<void> {
+    if (this.mode === 'open') return super.appendBatch(entries);
     if (this.mode === 'invisible') {
       return new Promise((resolve, reject) => {
-        this.held.push(() => super.append(message, options).then(resolve, reject));
+        this.held.push(() => super.appendBatch(entries).then(resolve, reject));
       });
     }
-    const appended = super.append(message, options);
+    const appended = super.appendBatch(entries);
     return new Promise((resolve, reject) => {
       this.held.push(() => appended.then(resolve, reject));
     });

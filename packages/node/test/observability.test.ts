@@ -65,6 +65,12 @@ describe('GET /metrics', () => {
       expect(sampleValue(samples, 'meshchat_ready')).toBe(1);
       expect(sampleValue(samples, 'meshchat_event_loop_lag_seconds', { stat: 'max' })).toBeGreaterThanOrEqual(0);
       expect(sampleValue(samples, 'meshchat_store_bytes')).toBeGreaterThan(0);
+      // Both messages committed here, in one group commit or two, each with its wait.
+      expect(sampleValue(samples, 'meshchat_store_committed_messages_total')).toBe(2);
+      const commits = sampleValue(samples, 'meshchat_store_commit_seconds_count') ?? 0;
+      expect([1, 2]).toContain(commits);
+      expect(sampleValue(samples, 'meshchat_store_commit_wait_seconds_count')).toBe(commits);
+      expect(sampleValue(samples, 'meshchat_store_commit_seconds_sum')).toBeGreaterThan(0);
     }
     const onA = await metricsOf(a);
     expect(sampleValue(onA, 'meshchat_sessions')).toBe(2);

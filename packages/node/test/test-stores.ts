@@ -1,20 +1,22 @@
 // Stores for tests that need to control when a commit happens.
-import { MemoryStore } from '@meshchat/node';
-import type { ChatMessage } from '@meshchat/protocol';
+import { type AppendEntry, MemoryStore } from '@meshchat/node';
 
 /**
  * A MemoryStore that, like LmdbStore, names a message's id as soon as the append is
- * issued, but commits only when the test says so.
+ * issued, but commits only when the test says so. `append` goes through `appendBatch`,
+ * so both are held.
  */
 export class HeldCommitStore extends MemoryStore {
   private readonly held: (() => void)[] = [];
   private readonly pending = new Map<string, { room: string; origin: string; seq: number }>();
 
-  override append(message: ChatMessage, options?: { isAlias?: boolean }): Promise<void> {
-    const key = `${message.from.clientId}/${message.clientMsgId}`;
-    this.pending.set(key, { room: message.room, origin: message.origin, seq: message.seq });
+  override appendBatch(entries: readonly AppendEntry[]): Promise<void> {
+    for (const { message } of entries) {
+      const key = `${message.from.clientId}/${message.clientMsgId}`;
+      this.pending.set(key, { room: message.room, origin: message.origin, seq: message.seq });
+    }
     return new Promise((resolve, reject) => {
-      this.held.push(() => super.append(message, options).then(resolve, reject));
+      this.held.push(() => super.appendBatch(entries).then(resolve, reject));
     });
   }
 

@@ -2,6 +2,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { ErrorCode } from '@meshchat/protocol';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ChatMetrics } from '../chat/chat-metrics.js';
+import type { CommitStats } from '../store/group-commit.js';
 
 /** State the node's gauges read when /metrics is scraped (nothing is sampled between). */
 export interface MetricSources {
@@ -22,6 +23,9 @@ export interface MetricSources {
 // Ack latency buckets: a local commit is ~2 ms (group commit), a peer's adds a round
 // trip and its commit; seconds mean a replica is failing or the node is overloaded.
 const ACK_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+// Store commits: an fsync alone is ~1-2.5 ms on an idle disk; tens of ms mean the disk or
+// the CPU is saturated, and every ack and relay waits that long.
+const COMMIT_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
 const MEMBER_STATES = ['alive', 'suspect', 'dead'] as const;
 
 /**
@@ -37,6 +41,9 @@ export class NodeMetrics implements ChatMetrics {
   private readonly relayed: Counter<'direction'>;
   private readonly catchUpReceived: Counter;
   private readonly acks: Histogram;
+  private readonly commits: Histogram;
+  private readonly commitWaits: Histogram;
+  private readonly committedMessages: Counter;
   private readonly clientErrors: Counter<'code'>;
   private readonly resumes: Counter;
   private readonly peersDeclaredDead: Counter;
@@ -140,6 +147,23 @@ export class NodeMetrics implements ChatMetrics {
       buckets: ACK_BUCKETS_S,
       registers,
     });
+    this.commits = new Histogram({
+      name: 'meshchat_store_commit_seconds',
+      help: 'Durable store group commits: from the start of the write to fsync done',
+      buckets: COMMIT_BUCKETS_S,
+      registers,
+    });
+    this.commitWaits = new Histogram({
+      name: 'meshchat_store_commit_wait_seconds',
+      help: 'How long the first message of each group commit was queued before the commit began',
+      buckets: COMMIT_BUCKETS_S,
+      registers,
+    });
+    this.committedMessages = new Counter({
+      name: 'meshchat_store_committed_messages_total',
+      help: 'Messages committed by the durable store (over meshchat_store_commit_seconds_count: messages per commit)',
+      registers,
+    });
     this.clientErrors = new Counter({
       name: 'meshchat_client_errors_total',
       help: 'Error frames sent to clients, by code (RATE_LIMITED, SLOW_CONSUMER, TOO_MANY_CONNECTIONS, ...)',
@@ -176,6 +200,12 @@ export class NodeMetrics implements ChatMetrics {
 
   acked(latencyMs: number): void {
     this.acks.observe(latencyMs / 1000);
+  }
+
+  storeCommitted({ items, waitedMs, commitMs }: CommitStats): void {
+    this.commits.observe(commitMs / 1000);
+    this.commitWaits.observe(waitedMs / 1000);
+    this.committedMessages.inc(items);
   }
 
   errorSent(code: ErrorCode): void {

@@ -1,7 +1,19 @@
+import { performance } from 'node:perf_hooks';
+
 interface Queued<T> {
   items: readonly T[];
+  queuedAt: number;
   resolve: () => void;
   reject: (err: unknown) => void;
+}
+
+/** One commit that completed, for metrics: where a message's time to durable goes. */
+export interface CommitStats {
+  items: number;
+  /** How long the longest-waiting item of the batch was queued before the commit began. */
+  waitedMs: number;
+  /** From the start of the write to durable (fsync'd). */
+  commitMs: number;
 }
 
 export interface GroupCommitOptions<T> {
@@ -9,6 +21,7 @@ export interface GroupCommitOptions<T> {
   intervalMs: number;
   /** Writes a batch as one transaction (all of it commits or none); settles when durable. */
   write: (batch: readonly T[]) => PromiseLike<unknown>;
+  onCommitted?: (stats: CommitStats) => void;
 }
 
 /**
@@ -38,7 +51,7 @@ export class GroupCommit<T> {
    */
   addAll(items: readonly T[]): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ items, resolve, reject });
+      this.queue.push({ items, queuedAt: performance.now(), resolve, reject });
       this.schedule();
     });
   }
@@ -69,6 +82,7 @@ export class GroupCommit<T> {
     this.queue = [];
     this.lastStartAt = Date.now();
     const items = batch.length === 1 ? (batch[0] as Queued<T>).items : batch.flatMap((queued) => queued.items);
+    const startedAt = performance.now();
     let committed: PromiseLike<unknown>;
     try {
       committed = this.options.write(items);
@@ -77,6 +91,8 @@ export class GroupCommit<T> {
     }
     this.inFlight = Promise.resolve(committed).then(
       () => {
+        const waitedMs = startedAt - (batch[0] as Queued<T>).queuedAt;
+        this.options.onCommitted?.({ items: items.length, waitedMs, commitMs: performance.now() - startedAt });
         for (const queued of batch) queued.resolve();
       },
       (err: unknown) => {

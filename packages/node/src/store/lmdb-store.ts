@@ -11,7 +11,7 @@ import {
 import { type Database, open, type RootDatabase } from 'lmdb';
 import { DEFAULT_GROUP_COMMIT_MS } from '../constants.js';
 import { StoreError } from '../errors.js';
-import { GroupCommit } from './group-commit.js';
+import { type CommitStats, GroupCommit } from './group-commit.js';
 import { findLmdbFileProblem } from './lmdb-file-check.js';
 import {
   type AppendEntry,
@@ -50,6 +50,8 @@ interface PendingAppend {
 export interface LmdbStoreOptions {
   /** Group commit window: see GroupCommit. */
   groupCommitMs: number;
+  /** Told of every completed commit (for metrics). */
+  onCommitted?: (stats: CommitStats) => void;
 }
 
 /**
@@ -103,6 +105,7 @@ export class LmdbStore implements MessageStore {
       // One explicit transaction per batch: all of it commits or none, whatever else
       // LMDB has queued (a turn's puts are one transaction only by its batching rules).
       write: (batch) => this.root.transaction(() => this.writeBatch(batch)),
+      ...(options.onCommitted ? { onCommitted: options.onCommitted } : {}),
     });
   }
 
