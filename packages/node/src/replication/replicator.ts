@@ -32,11 +32,13 @@ interface Accepted extends AppendEntry {
 /** What one receive takes: appended together, in one commit. */
 class Intake {
   readonly accepted: Accepted[] = [];
-  // Messages of this intake by (clientId, clientMsgId): the store does not know them yet.
-  private readonly ids = new Map<string, MessageId>();
+  // Messages of this intake by (clientId, clientMsgId): the store does not know them
+  // yet. Made for the second message taken: a live relay brings one.
+  private ids: Map<string, MessageId> | undefined;
 
   idOf(message: ChatMessage, store: MessageStore): MessageId | undefined {
-    if (this.ids.size > 0) {
+    if (this.accepted.length > 0) {
+      this.ids ??= new Map(this.accepted.filter((a) => !a.isAlias).map((a) => [dedupeKey(a.message), a.message]));
       const taken = this.ids.get(dedupeKey(message));
       if (taken) return taken;
     }
@@ -45,7 +47,7 @@ class Intake {
 
   take(accepted: Accepted): void {
     this.accepted.push(accepted);
-    if (!accepted.isAlias) this.ids.set(dedupeKey(accepted.message), accepted.message);
+    if (!accepted.isAlias) this.ids?.set(dedupeKey(accepted.message), accepted.message);
   }
 }
 
