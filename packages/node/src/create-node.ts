@@ -13,6 +13,7 @@ import {
 import type { Logger } from 'pino';
 import { TokenVerifier } from './auth/token-verifier.js';
 import { ChatService, type PresenceDelta } from './chat/chat-service.js';
+import { isInboxRoom } from './chat/local-rooms.js';
 import { checkNick } from './chat/rules.js';
 import { Membership } from './cluster/membership.js';
 import { Mesh } from './cluster/mesh.js';
@@ -271,12 +272,12 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
   const replicator = new Replicator({
     nodeId: config.nodeId,
     store,
-    deliver: (message, encoded) => {
+    deliver: (message, encoded) => chat.deliverReplicated(message, encoded),
+    showsBeforeCommit: (room) => !isInboxRoom(room),
+    onStored: (from, message) => {
+      storedAcks.add(from, message.room, message.origin, store.highestSeq(message.room, message.origin));
       if (message.origin === config.nodeId) recovery.onStored();
-      chat.deliverReplicated(message, encoded);
     },
-    onStored: (from, message) =>
-      storedAcks.add(from, message.room, message.origin, store.highestSeq(message.room, message.origin)),
     requestSync: (nodeId) => {
       const now = Date.now();
       if ((lastSyncRequest.get(nodeId) ?? 0) > now - 1000) return;
@@ -315,6 +316,7 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
         mesh.broadcastEncoded(encoded);
       },
       whenReplicated: (room, seq) => quorum.whenReplicated(room, seq),
+      shownBeforeCommit: (room) => replicator.shownBeforeCommit(room),
       isDead: (nodeId) => membership.get(nodeId)?.state === 'dead',
       hasPeers: () => config.seeds.length > 0 || membership.others().length > 0,
       presenceChanged: (delta: PresenceDelta) =>

@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { Replicator } from '../src/replication/replicator.js';
 import type { AppendEntry } from '../src/store/message-store.js';
 
-const message = (origin: string, seq: number, clientMsgId = `${origin}-${seq}`): ChatMessage => ({
-  room: 'general',
+const message = (origin: string, seq: number, clientMsgId = `${origin}-${seq}`, room = 'general'): ChatMessage => ({
+  room,
   origin,
   seq,
   hlc: seq * 10,
@@ -43,6 +43,8 @@ function replicator() {
     nodeId: 'node-c',
     store,
     deliver: (m) => delivered.push(idOf(m)),
+    // As the node wires it: inbox rooms (direct messages) start with '@'.
+    showsBeforeCommit: (room) => !room.startsWith('@'),
     onStored: (_from, m) => stored.push(idOf(m)),
     requestSync: (nodeId) => syncRequests.push(nodeId),
     log: pino({ level: 'silent' }),
@@ -52,15 +54,26 @@ function replicator() {
 }
 
 describe('Replicator', () => {
-  it('stores an anti-entropy batch with one append, then delivers it in seq order', async () => {
+  it('shows room messages at once, in seq order, appends a whole batch with one append, and acks them once committed', async () => {
     const { store, replicas, delivered, stored, settled } = replicator();
     replicas.receiveBatch('node-a', batch(message('a', 1), message('a', 2), message('b', 1), message('a', 3)));
-    expect(delivered).toEqual([]);
+    expect(delivered).toEqual(['a#1', 'a#2', 'b#1', 'a#3']);
+    expect(replicas.shownBeforeCommit('general').map(({ message }) => idOf(message))).toEqual(delivered);
+    expect(stored).toEqual([]);
     await settled();
     expect(store.appendBatches).toEqual([4]);
-    expect(delivered).toEqual(['a#1', 'a#2', 'b#1', 'a#3']);
-    expect(stored).toEqual(delivered);
+    expect(stored).toEqual(['a#1', 'a#2', 'b#1', 'a#3']);
+    expect(replicas.shownBeforeCommit('general')).toEqual([]);
     expect(store.versionVector('general')).toEqual({ a: 3, b: 1 });
+  });
+
+  it('delivers a direct message only once it is committed here', async () => {
+    const { replicas, delivered, settled } = replicator();
+    replicas.receive('node-a', message('a', 1, 'dm-1', '@bob'));
+    expect(delivered).toEqual([]);
+    expect(replicas.shownBeforeCommit('@bob')).toEqual([]);
+    await settled();
+    expect(delivered).toEqual(['a#1']);
   });
 
   it('takes a second copy of a client message in the same batch as an alias: stored, counted, not delivered', async () => {
@@ -88,17 +101,27 @@ describe('Replicator', () => {
     expect(replicas.heldBack).toBe(0);
   });
 
-  it('delivers nothing of a batch whose commit failed, and takes it whole when it comes again', async () => {
+  it('shows a room message once even when its commit failed and it comes again; a direct message only once committed', async () => {
     const { store, replicas, delivered, stored, settled } = replicator();
     store.failNext = true;
     replicas.receiveBatch('node-a', batch(message('a', 1), message('a', 2)));
+    expect(delivered).toEqual(['a#1', 'a#2']);
     await settled();
-    expect(delivered).toEqual([]);
     expect(stored).toEqual([]);
+    expect(replicas.shownBeforeCommit('general')).toEqual([]);
     expect(store.versionVector('general')).toEqual({});
     replicas.receiveBatch('node-a', batch(message('a', 1), message('a', 2)));
     await settled();
     expect(delivered).toEqual(['a#1', 'a#2']);
+    expect(stored).toEqual(['a#1', 'a#2']);
+
+    store.failNext = true;
+    replicas.receive('node-a', message('a', 1, 'dm-1', '@bob'));
+    await settled();
+    expect(delivered).toEqual(['a#1', 'a#2']);
+    replicas.receive('node-a', message('a', 1, 'dm-1', '@bob'));
+    await settled();
+    expect(delivered).toEqual(['a#1', 'a#2', 'a#1']);
   });
 
   it('drops what it already holds, live or in a batch', async () => {

@@ -38,6 +38,11 @@ export interface ClusterPort {
   presenceChanged(delta: PresenceDelta): void;
   /** Resolves once enough peers hold this node's (room, seq): the write quorum. */
   whenReplicated(room: string, seq: number): Promise<void>;
+  /**
+   * Messages of `room` from peers that this node's clients were shown before this node
+   * committed them: in neither the store's history nor its version vector yet.
+   */
+  shownBeforeCommit(room: string): readonly { message: ChatMessage; encoded: Uint8Array | undefined }[];
   /** Whether this node holds another node dead. */
   isDead(nodeId: string): boolean;
   /** Whether this node is part of a cluster: it has seeds or has met another node. */
@@ -498,6 +503,12 @@ export class ChatService {
     this.enterRoom(session, room);
     const cursor = this.deps.store.versionVector(room);
     session.link.send({ ...reply, members: this.view.members(room), history, cursor, complete: true });
+    // Shown to the room's other sessions before this one entered, and in neither the
+    // history nor the cursor just sent: the session gets them now, as it would live.
+    for (const { message, encoded } of this.deps.cluster.shownBeforeCommit(room)) {
+      if (message.seq <= (frame.cursor?.[message.origin] ?? 0)) continue;
+      session.link.sendEncoded(encoded ?? encodeFrame({ type: 'message', ...message }));
+    }
   }
 
   private enterRoom(session: ClientSession, room: string): void {

@@ -4,6 +4,8 @@ import type { ClientSession } from './client-session.js';
 /** Rooms that hold a user's direct messages are named after the recipient's clientId. */
 export const inboxRoom = (clientId: string) => `@${clientId}`;
 const inboxOwner = (room: string) => (room.startsWith('@') ? room.slice(1) : undefined);
+/** Whether `room` is a client's inbox (its direct messages), not a chat room. */
+export const isInboxRoom = (room: string): boolean => inboxOwner(room) !== undefined;
 
 /**
  * This node's sessions in their rooms, and delivery to them: a room message is encoded

@@ -2,13 +2,22 @@ import type { ChatMessage, MessageId, PeerFrameOf } from '@meshchat/protocol';
 import type { Logger } from 'pino';
 import { HOLDBACK_LIMIT } from '../constants.js';
 import { type AppendEntry, type MessageStore, streamKeyOf } from '../store/message-store.js';
+import { ShownEarly, type ShownMessage } from './shown-early.js';
 
 export interface ReplicatorDeps {
   nodeId: string;
   store: MessageStore;
-  /** Hands a newly stored message from elsewhere to local clients. */
-  /** `encoded`: the message frame as a peer sent it, when there is one. */
+  /**
+   * Hands a message from elsewhere to local clients, once: a room message as soon as it
+   * is in order (ShownEarly), any other once it is committed here. `encoded`: the
+   * message frame as a peer sent it, when there is one.
+   */
   deliver: (message: ChatMessage, encoded: Uint8Array | undefined) => void;
+  /**
+   * Whether a room's messages are shown before this node commits them: room messages
+   * are; direct messages are not (a resuming inbox replays from the store alone).
+   */
+  showsBeforeCommit: (room: string) => boolean;
   /** A message from `from` is committed here (an alias too): tell the origin (StoredAcks). */
   onStored: (from: string, message: ChatMessage) => void;
   /** Asks a peer for what we miss (anti-entropy), after a gap was seen on its link. */
@@ -27,6 +36,8 @@ interface Accepted extends AppendEntry {
   from: string;
   key: string;
   isAlias: boolean;
+  /** Shown (or decided not to show again) before the commit. */
+  isShownEarly: boolean;
 }
 
 /** What one receive takes: appended together, in one commit. */
@@ -60,14 +71,22 @@ const dedupeKey = (message: ChatMessage) => `${message.from.clientId}\u0000${mes
  * sender and clientMsgId under another id, after a failover resend) is stored as an
  * alias: it counts in the version vector, so vectors still agree, but is not delivered.
  * What one frame brings (a relayed message and what it releases from hold-back, or an
- * anti-entropy batch) is appended as one batch: one commit, one promise.
+ * anti-entropy batch) is appended as one batch: one commit, one promise. Room messages
+ * are shown to local clients before that commit completes (ShownEarly), direct
+ * messages after it.
  */
 export class Replicator {
   // Next seq to accept per (room, origin): stored or being stored already.
   private readonly expected = new Map<string, number>();
   private readonly holdback = new Map<string, Map<number, Held>>();
+  private readonly shown = new ShownEarly();
 
   constructor(private readonly deps: ReplicatorDeps) {}
+
+  /** The room's messages shown to local clients and not yet committed here (ShownEarly). */
+  shownBeforeCommit(room: string): readonly ShownMessage[] {
+    return this.shown.inRoom(room);
+  }
 
   /** Messages waiting for a predecessor, for /cluster and metrics. */
   get heldBack(): number {
@@ -144,19 +163,30 @@ export class Replicator {
     this.expected.set(key, message.seq + 1);
     const known = intake.idOf(message, this.deps.store);
     const isAlias = known !== undefined && !isSameId(known, message);
-    intake.take({ from, key, message, encoded, isAlias });
+    intake.take({ from, key, message, encoded, isAlias, isShownEarly: false });
   }
 
   private commit({ accepted }: Intake): void {
     if (accepted.length === 0) return;
-    this.deps.store.appendBatch(accepted).then(
+    const appended = this.deps.store.appendBatch(accepted);
+    const waiting: ChatMessage[] = [];
+    for (const entry of accepted) {
+      if (entry.isAlias || !this.deps.showsBeforeCommit(entry.message.room)) continue;
+      entry.isShownEarly = true;
+      if (!this.shown.show(entry.key, entry.message, entry.encoded)) continue;
+      waiting.push(entry.message);
+      this.deps.deliver(entry.message, entry.encoded);
+    }
+    appended.then(
       () => {
-        for (const { from, message, encoded, isAlias } of accepted) {
+        this.shown.settle(waiting);
+        for (const { from, message, encoded, isAlias, isShownEarly } of accepted) {
           this.deps.onStored(from, message);
-          if (!isAlias) this.deps.deliver(message, encoded);
+          if (!isAlias && !isShownEarly) this.deps.deliver(message, encoded);
         }
       },
       (err: unknown) => {
+        this.shown.settle(waiting);
         // Not stored: forget them so anti-entropy brings them again.
         for (const { key, message } of accepted) {
           this.expected.set(key, Math.min(this.expected.get(key) ?? message.seq, message.seq));
