@@ -65,7 +65,11 @@ class FanoutLoad {
     this.isRunning = true;
     const startUs = nowUs();
     const published = await this.publish(spec.rate, spec.durationMs, 0);
-    await this.drain(() => this.tally.uniqueDeliveries >= published.sent * spec.clients);
+    // Acks come after the deliveries of a message on other nodes (they wait for a
+    // replica's commit): the drain waits for both.
+    await this.drain(
+      () => this.tally.uniqueDeliveries >= published.sent * spec.clients && this.acked >= published.sent,
+    );
     this.isRunning = false;
     const errorCodes: Record<string, number> = {};
     for (const client of this.clients) {
