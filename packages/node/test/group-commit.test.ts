@@ -65,4 +65,19 @@ describe('GroupCommit', () => {
     await group.drain();
     expect(settled).toEqual(['one', 'many']);
   });
+
+  it('fails what was queued behind a failed batch (its seqs followed what failed), and commits what comes after', async () => {
+    const { group, batches, pending, turn } = commits();
+    const first = group.add(1);
+    await turn();
+    const behind = group.addAll([2, 3]);
+    pending.shift()?.reject(new Error('disk full'));
+    await expect(first).rejects.toThrow('disk full');
+    await expect(behind).rejects.toThrow('disk full');
+    const after = group.add(4);
+    await turn();
+    pending.shift()?.resolve();
+    await expect(after).resolves.toBeUndefined();
+    expect(batches).toEqual([[1], [4]]);
+  });
 });

@@ -29,7 +29,8 @@ export interface GroupCommitOptions<T> {
  * of the last one's start, goes into the next transaction. Each commit costs an fsync
  * and ~200 us of CPU whatever its size, so under load this keeps commits to a few
  * hundred a second instead of one per event-loop turn; when idle, a write waits at most
- * `intervalMs`. One transaction at a time, so batches commit (and settle) in order.
+ * `intervalMs`. One transaction at a time, so batches commit (and settle) in order; a
+ * failed one fails what is queued behind it too.
  */
 export class GroupCommit<T> {
   private queue: Queued<T>[] = [];
@@ -96,7 +97,11 @@ export class GroupCommit<T> {
         for (const queued of batch) queued.resolve();
       },
       (err: unknown) => {
-        for (const queued of batch) queued.reject(err);
+        // What was queued meanwhile was sequenced after what failed (the next seqs of
+        // the same streams): written alone it would leave holes. It fails too.
+        const behind = this.queue;
+        this.queue = [];
+        for (const queued of [...batch, ...behind]) queued.reject(err);
       },
     );
     void this.inFlight.finally(() => {
