@@ -21,7 +21,7 @@ export interface StoreCommits {
 
 /** The commit counters of one node (zeros for the memory store). */
 export async function fetchCommitTotals(httpAddress: string): Promise<CommitTotals> {
-  const response = await fetch(`http://${httpAddress}/metrics`, { signal: AbortSignal.timeout(5000) });
+  const response = await fetch(`http://${httpAddress}/metrics`, { signal: AbortSignal.timeout(15_000) });
   if (!response.ok) throw new Error(`GET http://${httpAddress}/metrics: HTTP ${response.status}`);
   const text = await response.text();
   const totals: CommitTotals = { commits: 0, commitSeconds: 0, waitSeconds: 0, messages: 0 };

@@ -13,7 +13,7 @@ import {
 import { type FanoutResult, GeneratorProcess } from '../load/ipc.js';
 import type { BenchNodeSettings } from '../node-settings.js';
 import { FANOUT_GENERATOR } from '../paths.js';
-import { commitsBetween, fetchCommitTotals, type StoreCommits } from '../store-commits.js';
+import { type CommitTotals, commitsBetween, fetchCommitTotals, type StoreCommits } from '../store-commits.js';
 import { type CpuTimes, cpuSeconds, cpuTimes, machineBusySeconds } from '../system.js';
 
 const GENERATOR_EXIT_GRACE_MS = 3000;
@@ -78,6 +78,16 @@ export async function runRoomFanout(options: FanoutOptions): Promise<FanoutStep[
   return steps;
 }
 
+// An overloaded node may answer /metrics late or not at all: the step's figures stand
+// without its commit counters.
+async function readCommits(cluster: BenchCluster): Promise<CommitTotals[] | undefined> {
+  try {
+    return await Promise.all(cluster.nodes.map((n) => fetchCommitTotals(n.httpAddress)));
+  } catch {
+    return undefined;
+  }
+}
+
 /** The clean step of the highest rate, if any. */
 export function highestClean(steps: FanoutStep[]): FanoutStep | undefined {
   return steps.filter((s) => s.isClean).sort((a, b) => b.rate - a.rate)[0];
@@ -101,7 +111,7 @@ async function runStep(rate: number, options: FanoutOptions): Promise<FanoutStep
     });
     await generator.next('ready', SETUP_TIMEOUT_MS + WARMUP_MS + DRAIN_MAX_MS);
     const pids = cluster.nodes.map((n) => n.pid);
-    const commitsBefore = await Promise.all(cluster.nodes.map((n) => fetchCommitTotals(n.httpAddress)));
+    const commitsBefore = await readCommits(cluster);
     const nodeCpuBefore = sumCpu(pids);
     const generatorCpuBefore = cpuSeconds(generator.pid);
     const machineBefore = machineBusySeconds();
@@ -116,7 +126,7 @@ async function runStep(rate: number, options: FanoutOptions): Promise<FanoutStep
     const generatorCpuSeconds = cpuSeconds(generator.pid) - generatorCpuBefore;
     const otherCpuSeconds = machineBusySeconds() - machineBefore - nodeCpuSeconds - generatorCpuSeconds;
     const crashed = cluster.crashed();
-    const commitsAfter = await Promise.all(cluster.nodes.map((n) => fetchCommitTotals(n.httpAddress)));
+    const commitsAfter = await readCommits(cluster);
     const publishRate = result.sent / (result.sendWindowMs / 1000);
     const step: FanoutStep = {
       rate,
@@ -131,7 +141,7 @@ async function runStep(rate: number, options: FanoutOptions): Promise<FanoutStep
       generatorCpuPercent: (generatorCpuSeconds / wallSeconds) * 100,
       otherCpuPercent: Math.max(0, (otherCpuSeconds / wallSeconds) * 100),
       crashed,
-      commits: commitsBetween(commitsBefore, commitsAfter, wallSeconds),
+      commits: commitsBefore && commitsAfter ? commitsBetween(commitsBefore, commitsAfter, wallSeconds) : undefined,
       isClean: false,
     };
     step.isClean = isClean(step);

@@ -20,8 +20,9 @@ export interface ShownMessage {
 export class ShownEarly {
   // Per (room, origin): the highest seq shown.
   private readonly shownUpTo = new Map<string, number>();
-  // Per room, the messages shown and still waiting for their commit, oldest first.
-  private readonly waiting = new Map<string, ShownMessage[]>();
+  // Per room, the messages shown and still waiting for their commit, in the order shown.
+  // A Map: a commit settles its messages in O(1) each, however long the queue behind.
+  private readonly waiting = new Map<string, Map<ChatMessage, ShownMessage>>();
 
   /** Records `message` as shown unless it was before; says whether to show it now. */
   show(streamKey: string, message: ChatMessage, encoded: Uint8Array | undefined): boolean {
@@ -29,25 +30,26 @@ export class ShownEarly {
     this.shownUpTo.set(streamKey, message.seq);
     let room = this.waiting.get(message.room);
     if (!room) {
-      room = [];
+      room = new Map();
       this.waiting.set(message.room, room);
     }
-    room.push({ message, encoded });
+    room.set(message, { message, encoded });
     return true;
   }
 
   /** Their commit completed (or failed): history or a later copy will carry them. */
   settle(messages: readonly ChatMessage[]): void {
-    const settled = new Set(messages);
-    for (const room of new Set(messages.map((m) => m.room))) {
-      const kept = (this.waiting.get(room) ?? []).filter(({ message }) => !settled.has(message));
-      if (kept.length > 0) this.waiting.set(room, kept);
-      else this.waiting.delete(room);
+    for (const message of messages) {
+      const room = this.waiting.get(message.room);
+      if (!room) continue;
+      room.delete(message);
+      if (room.size === 0) this.waiting.delete(message.room);
     }
   }
 
   /** The room's messages shown and not yet committed here, in the order they were shown. */
   inRoom(room: string): readonly ShownMessage[] {
-    return this.waiting.get(room) ?? [];
+    const waiting = this.waiting.get(room);
+    return waiting ? [...waiting.values()] : [];
   }
 }
