@@ -231,7 +231,7 @@ export async function createNode(config: NodeConfig, options: CreateNodeOptions)
         readiness.linkedToPeer();
         membership.onLinkUp(hello);
         mesh.send(nodeId, chat.presence.snapshot());
-        antiEntropy.start(nodeId);
+        antiEntropy.linkUp(nodeId);
       },
       onLinkDown: (nodeId) => {
         membership.onLinkDown(nodeId);

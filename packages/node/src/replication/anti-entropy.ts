@@ -80,6 +80,16 @@ export class AntiEntropy {
     this.deps.send(nodeId, this.vectorsFrame(false));
   }
 
+  /**
+   * A new link to the peer, a replacement too: what was sent on an earlier link may
+   * have been lost with it (a link that loses a tie-break is closed with batches in
+   * flight), so nothing counts as pushed any more; then a round.
+   */
+  linkUp(nodeId: string): void {
+    this.plan.forget(nodeId);
+    this.start(nodeId);
+  }
+
   onVectors(nodeId: string, frame: PeerFrameOf<'sync_vectors'>): void {
     const mine = this.vectors();
     const ranges: Range[] = [];
