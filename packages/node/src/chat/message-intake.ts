@@ -1,5 +1,5 @@
 import { type ChatMessage, encodeFrame, type MessageId } from '@meshchat/protocol';
-import type { MessageStore } from '../store/message-store.js';
+import { dedupeKeyOf, type MessageStore } from '../store/message-store.js';
 import type { Identity } from './client-session.js';
 import { Sequencer } from './sequencer.js';
 
@@ -49,7 +49,7 @@ export class MessageIntake {
     if (!this.deps.gate.isDone) return undefined;
     // In flight first: a store may already name the id of a write it has not yet
     // committed, and a resend must not be acked before the original is durable.
-    const pending = this.inFlight.get(`${from.clientId}\u0000${clientMsgId}`);
+    const pending = this.inFlight.get(dedupeKeyOf(from.clientId, clientMsgId));
     if (pending) return pending;
     const known = this.deps.store.findByClientMsgId(from.clientId, clientMsgId);
     if (!known) return undefined;
@@ -64,7 +64,7 @@ export class MessageIntake {
     if (!this.deps.gate.isDone) return this.deps.gate.ready.then(() => this.accept(from, room, text, clientMsgId));
     const earlier = this.earlier(from, clientMsgId);
     if (earlier) return earlier;
-    const key = `${from.clientId}\u0000${clientMsgId}`;
+    const key = dedupeKeyOf(from.clientId, clientMsgId);
     const message = this.sequencer.next(room, { clientId: from.clientId, nick: from.nick }, text, clientMsgId);
     const id: MessageId = { room: message.room, origin: message.origin, seq: message.seq };
     const encoded = encodeFrame({ type: 'message', ...message });

@@ -7,7 +7,7 @@ import {
 } from '@meshchat/protocol';
 import type { Logger } from 'pino';
 import { SYNC_BATCH_BYTES, SYNC_BATCH_MESSAGES, SYNC_HIGH_WATER_BYTES } from '../constants.js';
-import type { MessageStore, VersionVector } from '../store/message-store.js';
+import { type MessageStore, streamKeyOf, type VersionVector } from '../store/message-store.js';
 import { PushPlan, type PushPlanDeps } from './push-plan.js';
 
 /** Presence rides on anti-entropy rounds too, so it converges through third nodes. */
@@ -186,7 +186,7 @@ export class AntiEntropy {
 
 // A later round for a stream still queued extends it: what is queued was not sent yet.
 function mergeRanges(queued: Range[], fresh: Range[]): Range[] {
-  const key = (r: Range) => `${r.room}\u0000${r.origin}`;
+  const key = (r: Range) => streamKeyOf(r.room, r.origin);
   const byStream = new Map(queued.map((r) => [key(r), r]));
   for (const range of fresh) {
     const earlier = byStream.get(key(range));

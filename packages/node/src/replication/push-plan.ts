@@ -1,3 +1,5 @@
+import { streamKeyOf } from '../store/message-store.js';
+
 export interface PushPlanDeps {
   now: () => number;
   /**
@@ -37,7 +39,7 @@ export class PushPlan {
    * as pushed.
    */
   plan(peer: string, room: string, origin: string, fromSeq: number, toSeq: number): number | undefined {
-    const stream = `${room}\u0000${origin}`;
+    const stream = streamKeyOf(room, origin);
     const now = this.deps.now();
     const isFresh = (mark: Mark | undefined): mark is Mark =>
       mark !== undefined && now - mark.at < this.deps.retryAfterMs;

@@ -1,7 +1,7 @@
 import type { ChatMessage, MessageId, PeerFrameOf } from '@meshchat/protocol';
 import type { Logger } from 'pino';
 import { HOLDBACK_LIMIT } from '../constants.js';
-import { type AppendEntry, type MessageStore, streamKeyOf } from '../store/message-store.js';
+import { type AppendEntry, dedupeKeyOf, type MessageStore, streamKeyOf } from '../store/message-store.js';
 import { ShownEarly, type ShownMessage } from './shown-early.js';
 
 export interface ReplicatorDeps {
@@ -62,7 +62,7 @@ class Intake {
   }
 }
 
-const dedupeKey = (message: ChatMessage) => `${message.from.clientId}\u0000${message.clientMsgId}`;
+const dedupeKey = (message: ChatMessage) => dedupeKeyOf(message.from.clientId, message.clientMsgId);
 
 /**
  * Takes messages from other nodes, live or from anti-entropy, and stores and delivers

@@ -1,4 +1,5 @@
 import type { PeerFrame } from '@meshchat/protocol';
+import { streamKeyOf } from '../store/message-store.js';
 
 export interface StoredAcksDeps {
   send: (nodeId: string, frame: PeerFrame) => void;
@@ -30,7 +31,7 @@ export class StoredAcks {
       acks = new Map();
       this.pending.set(nodeId, acks);
     }
-    const key = `${room}\u0000${origin}`;
+    const key = streamKeyOf(room, origin);
     if ((acks.get(key)?.seq ?? 0) < seq) acks.set(key, { room, origin, seq });
     if (this.isScheduled) return;
     this.isScheduled = true;

@@ -17,11 +17,13 @@ import {
   type AppendEntry,
   type AppendOptions,
   comparePositions,
+  dedupeKeyOf,
   type HistoryPage,
   type HistoryPosition,
   type MessageStore,
   type StreamEnd,
   streamEnds,
+  streamKeyOf,
   type VersionVector,
 } from './message-store.js';
 
@@ -158,7 +160,7 @@ export class LmdbStore implements MessageStore {
     const dedupeKeys: string[] = [];
     for (const { message, encoded, isAlias = false } of entries) {
       if (!isAlias) {
-        const key = `${message.from.clientId}\u0000${message.clientMsgId}`;
+        const key = dedupeKeyOf(message.from.clientId, message.clientMsgId);
         this.pendingDedupe.set(key, { room: message.room, origin: message.origin, seq: message.seq });
         dedupeKeys.push(key);
       }
@@ -195,13 +197,13 @@ export class LmdbStore implements MessageStore {
         this.history.put([message.room, message.hlc, message.origin, message.seq], PRESENT);
         this.dedupe.put([message.from.clientId, message.clientMsgId], key);
       }
-      highest.set(`${message.room}\u0000${message.origin}`, { message, encoded, isAlias });
+      highest.set(streamKeyOf(message.room, message.origin), { message, encoded, isAlias });
     }
     for (const { message } of highest.values()) this.vectorsDb.put([message.room, message.origin], message.seq);
   }
 
   findByClientMsgId(clientId: string, clientMsgId: string): MessageId | undefined {
-    const pending = this.pendingDedupe.get(`${clientId}\u0000${clientMsgId}`);
+    const pending = this.pendingDedupe.get(dedupeKeyOf(clientId, clientMsgId));
     if (pending) return pending;
     const key = this.dedupe.get([clientId, clientMsgId]);
     return key ? { room: key[0], origin: key[1], seq: key[2] } : undefined;
@@ -263,7 +265,7 @@ export class LmdbStore implements MessageStore {
   }
 
   floor(room: string, origin: string): number {
-    return this.floors.get(`${room}\u0000${origin}`) ?? 0;
+    return this.floors.get(streamKeyOf(room, origin)) ?? 0;
   }
 
   async trimBefore(room: string, position: HistoryPosition): Promise<number> {
@@ -290,12 +292,12 @@ export class LmdbStore implements MessageStore {
       newFloors.push([origin, upTo]);
     }
     if (last) await last;
-    for (const [origin, upTo] of newFloors) this.floors.set(`${room}\u0000${origin}`, upTo);
+    for (const [origin, upTo] of newFloors) this.floors.set(streamKeyOf(room, origin), upTo);
     return removed;
   }
 
   async skipTo(room: string, origin: string, seq: number): Promise<void> {
-    const streamKey = `${room}\u0000${origin}`;
+    const streamKey = streamKeyOf(room, origin);
     const held = this.appended.get(streamKey) ?? this.committedSeq(room, origin);
     if (seq <= held) return;
     this.appended.set(streamKey, seq);
@@ -388,7 +390,7 @@ export class LmdbStore implements MessageStore {
   // Loads the vectors and checks each against the messages it claims: a vector that
   // points past what is stored means the file was damaged or truncated.
   private loadVectors(): void {
-    for (const { key, value } of this.floorsDb.getRange({})) this.floors.set(`${key[0]}\u0000${key[1]}`, value);
+    for (const { key, value } of this.floorsDb.getRange({})) this.floors.set(streamKeyOf(key[0], key[1]), value);
     for (const { key, value } of this.vectorsDb.getRange({})) {
       const [room, origin] = key;
       const isTrimmed = value <= this.floor(room, origin);

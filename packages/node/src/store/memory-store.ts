@@ -3,6 +3,7 @@ import {
   type AppendEntry,
   type AppendOptions,
   comparePositions,
+  dedupeKeyOf,
   type HistoryPage,
   type HistoryPosition,
   type MessageStore,
@@ -43,7 +44,7 @@ export class MemoryStore implements MessageStore {
         continue;
       }
       insertSorted(log.byHlc, message);
-      this.dedupe.set(dedupeKey(message.from.clientId, message.clientMsgId), {
+      this.dedupe.set(dedupeKeyOf(message.from.clientId, message.clientMsgId), {
         room: message.room,
         origin: message.origin,
         seq: message.seq,
@@ -52,7 +53,7 @@ export class MemoryStore implements MessageStore {
   }
 
   findByClientMsgId(clientId: string, clientMsgId: string): MessageId | undefined {
-    return this.dedupe.get(dedupeKey(clientId, clientMsgId));
+    return this.dedupe.get(dedupeKeyOf(clientId, clientMsgId));
   }
 
   highestSeq(room: string, origin: string): number {
@@ -113,7 +114,7 @@ export class MemoryStore implements MessageStore {
       }
       for (const message of stream.messages.slice(0, count)) {
         log.aliases.delete(message);
-        const key = dedupeKey(message.from.clientId, message.clientMsgId);
+        const key = dedupeKeyOf(message.from.clientId, message.clientMsgId);
         if (this.dedupe.get(key)?.seq === message.seq) this.dedupe.delete(key);
       }
       stream.messages.splice(0, count);
@@ -167,10 +168,6 @@ export class MemoryStore implements MessageStore {
     }
     return stream;
   }
-}
-
-function dedupeKey(clientId: string, clientMsgId: string): string {
-  return `${clientId}\u0000${clientMsgId}`;
 }
 
 // Messages mostly arrive in hlc order, so the common case is a push.

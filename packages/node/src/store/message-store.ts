@@ -30,7 +30,9 @@ export interface StreamEnd {
   seq: number;
 }
 
+/** Map keys for a (room, origin) stream and for a client's (clientId, clientMsgId). */
 export const streamKeyOf = (room: string, origin: string): string => `${room}\u0000${origin}`;
+export const dedupeKeyOf = (clientId: string, clientMsgId: string): string => `${clientId}\u0000${clientMsgId}`;
 
 /**
  * Checks that `entries` continue their streams without gaps, from `last` (the seq each
