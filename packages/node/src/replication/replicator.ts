@@ -36,8 +36,6 @@ interface Accepted extends AppendEntry {
   from: string;
   key: string;
   isAlias: boolean;
-  /** Shown (or decided not to show again) before the commit. */
-  isShownEarly: boolean;
 }
 
 /** What one receive takes: appended together, in one commit. */
@@ -163,7 +161,7 @@ export class Replicator {
     this.expected.set(key, message.seq + 1);
     const known = intake.idOf(message, this.deps.store);
     const isAlias = known !== undefined && !isSameId(known, message);
-    intake.take({ from, key, message, encoded, isAlias, isShownEarly: false });
+    intake.take({ from, key, message, encoded, isAlias });
   }
 
   private commit({ accepted }: Intake): void {
@@ -172,7 +170,6 @@ export class Replicator {
     const waiting: ChatMessage[] = [];
     for (const entry of accepted) {
       if (entry.isAlias || !this.deps.showsBeforeCommit(entry.message.room)) continue;
-      entry.isShownEarly = true;
       if (!this.shown.show(entry.key, entry.message, entry.encoded)) continue;
       waiting.push(entry.message);
       this.deps.deliver(entry.message, entry.encoded);
@@ -180,9 +177,10 @@ export class Replicator {
     appended.then(
       () => {
         this.shown.settle(waiting);
-        for (const { from, message, encoded, isAlias, isShownEarly } of accepted) {
+        for (const { from, message, encoded, isAlias } of accepted) {
           this.deps.onStored(from, message);
-          if (!isAlias && !isShownEarly) this.deps.deliver(message, encoded);
+          // Room messages were shown above, before the commit.
+          if (!isAlias && !this.deps.showsBeforeCommit(message.room)) this.deps.deliver(message, encoded);
         }
       },
       (err: unknown) => {
