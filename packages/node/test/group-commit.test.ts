@@ -21,10 +21,10 @@ describe('GroupCommit', () => {
   it('writes one turn of items as one batch, and what comes while it commits as the next', async () => {
     const { group, batches, pending, turn } = commits();
     const settled: string[] = [];
-    for (const n of [1, 2, 3]) void group.add(n).then(() => settled.push(`ok ${n}`));
+    for (const n of [1, 2, 3]) void group.add([n]).then(() => settled.push(`ok ${n}`));
     await turn();
     expect(batches).toEqual([[1, 2, 3]]);
-    for (const n of [4, 5]) void group.add(n).then(() => settled.push(`ok ${n}`));
+    for (const n of [4, 5]) void group.add([n]).then(() => settled.push(`ok ${n}`));
     await turn();
     expect(batches).toHaveLength(1);
     pending.shift()?.resolve();
@@ -42,23 +42,23 @@ describe('GroupCommit', () => {
 
   it('rejects every item of a failed batch, whether its commit failed or its write threw, and goes on', async () => {
     const { group, pending, turn } = commits();
-    const failed = Promise.allSettled([group.add(1), group.add(2)]);
+    const failed = Promise.allSettled([group.add([1]), group.add([2])]);
     await turn();
     pending.shift()?.reject(new Error('disk full'));
     expect((await failed).map((r) => r.status)).toEqual(['rejected', 'rejected']);
-    const threw = Promise.allSettled([group.add(-1)]);
+    const threw = Promise.allSettled([group.add([-1])]);
     expect((await threw).map((r) => r.status)).toEqual(['rejected']);
-    const next = group.add(3);
+    const next = group.add([3]);
     await turn();
     pending.shift()?.resolve();
     await expect(next).resolves.toBeUndefined();
   });
 
-  it('commits the items of one addAll in one batch with the single items around them, under one promise', async () => {
+  it('commits the items of one add in one batch with the single items around them, under one promise', async () => {
     const { group, batches, pending, turn } = commits();
     const settled: string[] = [];
-    void group.add(1).then(() => settled.push('one'));
-    void group.addAll([2, 3, 4]).then(() => settled.push('many'));
+    void group.add([1]).then(() => settled.push('one'));
+    void group.add([2, 3, 4]).then(() => settled.push('many'));
     await turn();
     expect(batches).toEqual([[1, 2, 3, 4]]);
     pending.shift()?.resolve();
@@ -68,13 +68,13 @@ describe('GroupCommit', () => {
 
   it('fails what was queued behind a failed batch (its seqs followed what failed), and commits what comes after', async () => {
     const { group, batches, pending, turn } = commits();
-    const first = group.add(1);
+    const first = group.add([1]);
     await turn();
-    const behind = group.addAll([2, 3]);
+    const behind = group.add([2, 3]);
     pending.shift()?.reject(new Error('disk full'));
     await expect(first).rejects.toThrow('disk full');
     await expect(behind).rejects.toThrow('disk full');
-    const after = group.add(4);
+    const after = group.add([4]);
     await turn();
     pending.shift()?.resolve();
     await expect(after).resolves.toBeUndefined();

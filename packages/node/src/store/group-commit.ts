@@ -40,17 +40,12 @@ export class GroupCommit<T> {
 
   constructor(private readonly options: GroupCommitOptions<T>) {}
 
-  /** Resolves once the item is committed (fsync'd); rejects if its batch failed. */
-  add(item: T): Promise<void> {
-    return this.addAll([item]);
-  }
-
   /**
-   * Resolves once all of `items` are committed, in one transaction; rejects if it
-   * failed. One promise for many items: an anti-entropy batch of hundreds of messages
+   * Resolves once all of `items` are committed (fsync'd), in one transaction; rejects if
+   * it failed. One promise for many items: an anti-entropy batch of hundreds of messages
    * costs one settlement, not one each.
    */
-  addAll(items: readonly T[]): Promise<void> {
+  add(items: readonly T[]): Promise<void> {
     return new Promise((resolve, reject) => {
       this.queue.push({ items, queuedAt: performance.now(), resolve, reject });
       this.schedule();

@@ -167,7 +167,7 @@ export class LmdbStore implements MessageStore {
       batch.push({ message, encoded: encoded ?? encodeFrame({ type: 'message', ...message }), isAlias });
     }
     for (const [key, end] of ends) this.appended.set(key, end.seq);
-    return this.commits.addAll(batch).then(
+    return this.commits.add(batch).then(
       () => {
         for (const key of dedupeKeys) this.pendingDedupe.delete(key);
         for (const end of ends.values()) {
