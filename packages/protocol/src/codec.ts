@@ -25,6 +25,14 @@ export function encodeFrame(frame: object): Uint8Array {
   return out;
 }
 
+/**
+ * A chat message as the `message` frame clients get and peers relay: the same bytes
+ * serve every recipient, the relay and the store.
+ */
+export function encodeMessageFrame(message: ChatMessage): Uint8Array {
+  return encodeFrame({ type: 'message', ...message });
+}
+
 function writeLength(out: Uint8Array, length: number): void {
   out[0] = length >>> 24;
   out[1] = (length >>> 16) & 0xff;

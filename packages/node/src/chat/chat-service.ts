@@ -5,6 +5,7 @@ import {
   type ClientTransport,
   type ErrorCode,
   encodeFrame,
+  encodeMessageFrame,
   type MessageId,
   PROTOCOL_VERSION,
   type ProtocolError,
@@ -507,7 +508,7 @@ export class ChatService {
     // history nor the cursor just sent: the session gets them now, as it would live.
     for (const { message, encoded } of this.deps.cluster.shownBeforeCommit(room)) {
       if (message.seq <= (frame.cursor?.[message.origin] ?? 0)) continue;
-      session.link.sendEncoded(encoded ?? encodeFrame({ type: 'message', ...message }));
+      session.link.sendEncoded(encoded ?? encodeMessageFrame(message));
     }
   }
 

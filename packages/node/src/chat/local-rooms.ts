@@ -1,4 +1,4 @@
-import { type ChatMessage, encodeFrame, type Member, type ServerFrameOf } from '@meshchat/protocol';
+import { type ChatMessage, encodeFrame, encodeMessageFrame, type Member, type ServerFrameOf } from '@meshchat/protocol';
 import type { ClientSession } from './client-session.js';
 
 /** Rooms that hold a user's direct messages are named after the recipient's clientId. */
@@ -80,7 +80,7 @@ export class LocalRooms {
       const members = this.members(message.room);
       // Anti-entropy brings messages of rooms nobody here is in: encode only for someone.
       if (members.size === 0) return 0;
-      const bytes = encoded ?? encodeFrame({ type: 'message', ...message });
+      const bytes = encoded ?? encodeMessageFrame(message);
       for (const member of members) member.link.sendEncoded(bytes);
       return members.size;
     }

@@ -1,4 +1,4 @@
-import { type ChatMessage, encodeFrame, type MessageId } from '@meshchat/protocol';
+import { type ChatMessage, encodeMessageFrame, type MessageId } from '@meshchat/protocol';
 import { dedupeKeyOf, type MessageStore } from '../store/message-store.js';
 import type { Identity } from './client-session.js';
 import { Sequencer } from './sequencer.js';
@@ -67,7 +67,7 @@ export class MessageIntake {
     const key = dedupeKeyOf(from.clientId, clientMsgId);
     const message = this.sequencer.next(room, { clientId: from.clientId, nick: from.nick }, text, clientMsgId);
     const id: MessageId = { room: message.room, origin: message.origin, seq: message.seq };
-    const encoded = encodeFrame({ type: 'message', ...message });
+    const encoded = encodeMessageFrame(message);
     const acked = this.deps.store
       .append(message, { encoded })
       .then(

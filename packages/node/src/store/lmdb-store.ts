@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import {
   type ChatMessage,
   type Cursor,
-  encodeFrame,
+  encodeMessageFrame,
   LENGTH_PREFIX_BYTES,
   type MessageId,
   unpackTrusted,
@@ -164,7 +164,7 @@ export class LmdbStore implements MessageStore {
         this.pendingDedupe.set(key, { room: message.room, origin: message.origin, seq: message.seq });
         dedupeKeys.push(key);
       }
-      batch.push({ message, encoded: encoded ?? encodeFrame({ type: 'message', ...message }), isAlias });
+      batch.push({ message, encoded: encoded ?? encodeMessageFrame(message), isAlias });
     }
     for (const [key, end] of ends) this.appended.set(key, end.seq);
     return this.commits.add(batch).then(
