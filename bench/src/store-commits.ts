@@ -1,3 +1,5 @@
+import { parseMetrics, sampleValue } from '../../test/harness/dist/runtime.js';
+
 // The durable store's group commits over a step, from the nodes' GET /metrics: how
 // often they commit, how many messages each commit carries, and where a message's time
 // to durable goes (queued behind the commit before it, then its own commit).
@@ -23,17 +25,14 @@ export interface StoreCommits {
 export async function fetchCommitTotals(httpAddress: string): Promise<CommitTotals> {
   const response = await fetch(`http://${httpAddress}/metrics`, { signal: AbortSignal.timeout(15_000) });
   if (!response.ok) throw new Error(`GET http://${httpAddress}/metrics: HTTP ${response.status}`);
-  const text = await response.text();
-  const totals: CommitTotals = { commits: 0, commitSeconds: 0, waitSeconds: 0, messages: 0 };
-  for (const line of text.split('\n')) {
-    for (const [key, name] of Object.entries(SERIES) as [keyof typeof SERIES, string][]) {
-      // `name{labels} value` or `name value`; the name must end where the labels start.
-      if (line.startsWith(name) && (line[name.length] === '{' || line[name.length] === ' ')) {
-        totals[key] += Number(line.slice(line.lastIndexOf(' ') + 1));
-      }
-    }
-  }
-  return totals;
+  const samples = parseMetrics(await response.text());
+  const read = (name: string) => sampleValue(samples, name) ?? 0;
+  return {
+    commits: read(SERIES.commits),
+    commitSeconds: read(SERIES.commitSeconds),
+    waitSeconds: read(SERIES.waitSeconds),
+    messages: read(SERIES.messages),
+  };
 }
 
 /** What happened between two readings of every node; undefined when nothing was committed. */
