@@ -53,6 +53,10 @@ export class NodeMetrics implements ChatMetrics {
     const registers = [this.registry];
     this.registry.setDefaultLabels({ node: nodeId });
     this.loopDelay.enable();
+    const counter = <L extends string = string>(name: string, help: string, labelNames: readonly L[] = []) =>
+      new Counter<L>({ name, help, labelNames, registers });
+    const histogram = (name: string, help: string, buckets: number[]) =>
+      new Histogram({ name, help, buckets, registers });
     const gauge = (name: string, help: string, read: () => number) =>
       new Gauge({
         name,
@@ -120,72 +124,57 @@ export class NodeMetrics implements ChatMetrics {
         sentSoFar = sent;
       },
     });
-    this.catchUpReceived = new Counter({
-      name: 'meshchat_catchup_received_messages_total',
-      help: 'Messages received from peers in anti-entropy batches (stored unless already held)',
-      registers,
-    });
-    this.messagesAccepted = new Counter({
-      name: 'meshchat_messages_accepted_total',
-      help: "Local clients' messages (room and direct) committed here",
-      registers,
-    });
-    this.relayed = new Counter({
-      name: 'meshchat_messages_relayed_total',
-      help: 'Live relay frames: out = sent to peers (one per peer), in = received from peers',
-      labelNames: ['direction'],
-      registers,
-    });
-    this.messagesDelivered = new Counter({
-      name: 'meshchat_messages_delivered_total',
-      help: 'Message and direct frames queued for local sessions',
-      registers,
-    });
-    this.acks = new Histogram({
-      name: 'meshchat_ack_latency_seconds',
-      help: 'From a send or dm received to its ack (local commit and the write quorum)',
-      buckets: ACK_BUCKETS_S,
-      registers,
-    });
-    this.commits = new Histogram({
-      name: 'meshchat_store_commit_seconds',
-      help: 'Durable store group commits: from the start of the write to fsync done',
-      buckets: COMMIT_BUCKETS_S,
-      registers,
-    });
-    this.commitWaits = new Histogram({
-      name: 'meshchat_store_commit_wait_seconds',
-      help: 'How long the first message of each group commit was queued before the commit began',
-      buckets: COMMIT_BUCKETS_S,
-      registers,
-    });
-    this.committedMessages = new Counter({
-      name: 'meshchat_store_committed_messages_total',
-      help: 'Messages committed by the durable store (over meshchat_store_commit_seconds_count: messages per commit)',
-      registers,
-    });
-    this.clientErrors = new Counter({
-      name: 'meshchat_client_errors_total',
-      help: 'Error frames sent to clients, by code (RATE_LIMITED, SLOW_CONSUMER, TOO_MANY_CONNECTIONS, ...)',
-      labelNames: ['code'],
-      registers,
-    });
-    this.resumes = new Counter({
-      name: 'meshchat_client_resumes_total',
-      help: 'Clients that resumed here after losing their node or connection (failovers seen)',
-      registers,
-    });
-    this.peersDeclaredDead = new Counter({
-      name: 'meshchat_peers_declared_dead_total',
-      help: 'Times this node declared a peer dead',
-      registers,
-    });
-    this.tlsFailures = new Counter({
-      name: 'meshchat_tls_handshake_failures_total',
-      help: 'TLS handshakes that failed on a listener (plaintext on a TLS port, a bad certificate)',
-      labelNames: ['listener'],
-      registers,
-    });
+    this.catchUpReceived = counter(
+      'meshchat_catchup_received_messages_total',
+      'Messages received from peers in anti-entropy batches (stored unless already held)',
+    );
+    this.messagesAccepted = counter(
+      'meshchat_messages_accepted_total',
+      "Local clients' messages (room and direct) committed here",
+    );
+    this.relayed = counter(
+      'meshchat_messages_relayed_total',
+      'Live relay frames: out = sent to peers (one per peer), in = received from peers',
+      ['direction'],
+    );
+    this.messagesDelivered = counter(
+      'meshchat_messages_delivered_total',
+      'Message and direct frames queued for local sessions',
+    );
+    this.acks = histogram(
+      'meshchat_ack_latency_seconds',
+      'From a send or dm received to its ack (local commit and the write quorum)',
+      ACK_BUCKETS_S,
+    );
+    this.commits = histogram(
+      'meshchat_store_commit_seconds',
+      'Durable store group commits: from the start of the write to fsync done',
+      COMMIT_BUCKETS_S,
+    );
+    this.commitWaits = histogram(
+      'meshchat_store_commit_wait_seconds',
+      'How long the first message of each group commit was queued before the commit began',
+      COMMIT_BUCKETS_S,
+    );
+    this.committedMessages = counter(
+      'meshchat_store_committed_messages_total',
+      'Messages committed by the durable store (over meshchat_store_commit_seconds_count: messages per commit)',
+    );
+    this.clientErrors = counter(
+      'meshchat_client_errors_total',
+      'Error frames sent to clients, by code (RATE_LIMITED, SLOW_CONSUMER, TOO_MANY_CONNECTIONS, ...)',
+      ['code'],
+    );
+    this.resumes = counter(
+      'meshchat_client_resumes_total',
+      'Clients that resumed here after losing their node or connection (failovers seen)',
+    );
+    this.peersDeclaredDead = counter('meshchat_peers_declared_dead_total', 'Times this node declared a peer dead');
+    this.tlsFailures = counter(
+      'meshchat_tls_handshake_failures_total',
+      'TLS handshakes that failed on a listener (plaintext on a TLS port, a bad certificate)',
+      ['listener'],
+    );
     // Pre-set, so the series exist from the first scrape and rate() works at once.
     for (const direction of ['in', 'out']) this.relayed.inc({ direction }, 0);
   }
