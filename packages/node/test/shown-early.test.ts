@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { waitForFullMesh } from '../../../test/harness/index.js';
 import { FAST_HEARTBEAT } from './cluster-helpers.js';
-import { framesOf, openRaw, rawJoin, startNode, waitForFrameWhere } from './helpers.js';
+import { framesOf, openRaw, rawJoin, startNode, waitFor, waitForFrameWhere } from './helpers.js';
 import { HeldCommitStore } from './test-stores.js';
 
 describe('room messages from peers, shown before the local commit', () => {
@@ -55,5 +55,24 @@ describe('room messages from peers, shown before the local commit', () => {
     // Once committed it is history like any other message.
     const erin = await openRaw(n2, 'erin');
     expect((await rawJoin(erin, 'lobby')).history.map((m) => m.clientMsgId)).toEqual(['early-1']);
+  });
+
+  it('does not apply to direct messages: the recipient gets one only once its node has committed it', async () => {
+    const held = new HeldCommitStore();
+    const n1 = await startNode({ heartbeat: FAST_HEARTBEAT });
+    const n2 = await startNode({ heartbeat: FAST_HEARTBEAT, seeds: [n1.peerAddress] }, { store: held });
+    await waitForFullMesh([n1, n2]);
+    const bob = await openRaw(n2, 'bob');
+    const alice = await openRaw(n1, 'alice');
+    alice.sendFrame({ type: 'dm', to: 'bob', text: 'after the commit', clientMsgId: 'dm-1' });
+    await waitFor(() => held.heldCount === 1, "the DM to reach the store of bob's node");
+    // Anything n2 would send bob about it is sent once a ping after its arrival is answered.
+    bob.sendFrame({ type: 'ping', nonce: 1 });
+    await waitForFrameWhere(bob, 'pong', (p) => p.nonce === 1, 'a pong after the DM arrived');
+    expect(framesOf(bob, 'direct')).toEqual([]);
+    held.commitAll();
+    await waitForFrameWhere(bob, 'direct', (d) => d.clientMsgId === 'dm-1', 'bob to get the DM');
+    await waitForFrameWhere(alice, 'ack', (a) => a.clientMsgId === 'dm-1', "alice's ack");
+    expect(framesOf(bob, 'direct').map((d) => d.text)).toEqual(['after the commit']);
   });
 });
